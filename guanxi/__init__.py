@@ -1,0 +1,1 @@
+"""Guanxi (关系): customer relationships and maintenance automation."""

@@ -1,0 +1,45 @@
+"""The single write path for activity rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from guanxi.activity.models import ActivityEvent, Source
+from guanxi.core import clock
+from guanxi.core.model_update import jsonable
+
+
+def activity_record(
+    *,
+    actor: Any,
+    verb: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: int | None = None,
+    customer_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    summary: str = "",
+    source: str = Source.UI,
+) -> ActivityEvent:
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = target.pk
+    return ActivityEvent.objects.create(
+        occurred_at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        verb=verb,
+        source=source,
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=str(target)[:200] if target is not None else "",
+        customer_id=customer_id,
+        changes=jsonable(changes or {}),
+        summary=summary[:500],
+    )
+
+
+def activity_record_many(rows: list[ActivityEvent]) -> None:
+    """Bulk path for imports and demo data: rows built by the caller."""
+    ActivityEvent.objects.bulk_create(rows, batch_size=2000)

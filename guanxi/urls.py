@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("guanxi.core.urls")),
+    path("accounts/", include("guanxi.accounts.urls")),
+    path("customers/", include("guanxi.customers.urls")),
+    path("followups/", include("guanxi.followups.urls")),
+    path("notifications/", include("guanxi.messaging.urls")),
+    path("activity/", include("guanxi.activity.urls")),
+    path("api/", include("guanxi.api.urls")),
+]
