@@ -8,4 +8,5 @@ urlpatterns = [
     path("notifications/", include("guanxi.messaging.urls")),
     path("activity/", include("guanxi.activity.urls")),
     path("api/", include("guanxi.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

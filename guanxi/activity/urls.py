@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from guanxi.core.stub import placeholder
 
 app_name = "activity"
-urlpatterns: list = []
+urlpatterns = [
+    path("", placeholder, name="list"),
+]

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from guanxi.core.stub import placeholder
 
 app_name = "messaging"
-urlpatterns: list = []
+urlpatterns = [
+    path("", placeholder, name="list"),
+    path("bell/", placeholder, name="bell"),
+]
