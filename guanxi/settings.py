@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.followups",
     "guanxi.messaging",
+    "guanxi.configuration",
     "guanxi.api",
     "guanxi.demo",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("followups/", include("guanxi.followups.urls")),
     path("notifications/", include("guanxi.messaging.urls")),
     path("activity/", include("guanxi.activity.urls")),
+    path("settings/", include("guanxi.configuration.urls")),
     path("api/", include("guanxi.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 
 class ApplicationError(Exception):
@@ -16,11 +17,15 @@ class ApplicationError(Exception):
         self.errors = errors or {}
 
 
-class PermissionDeniedError(ApplicationError):
+class PermissionDeniedError(ApplicationError, PermissionDenied):
+    """Also Django's PermissionDenied, so a plain view answers 403 without a try/except."""
+
     status_code = 403
 
 
-class NotFoundError(ApplicationError):
+class NotFoundError(ApplicationError, Http404):
+    """Also Http404: "not found" and "not yours" look the same to the caller."""
+
     status_code = 404
 
 

@@ -1,0 +1,164 @@
+"""Admin configuration pages: industries, levels, custom fields, tags."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from guanxi.accounts.permissions import Perm, has_perm
+from guanxi.configuration.forms import ChoiceForm, CustomFieldForm, TagForm
+from guanxi.core.errors import ApplicationError, PermissionDeniedError
+from guanxi.customers import config_services
+from guanxi.customers.models import CustomFieldDefinition, Industry, Level, Tag
+
+KINDS = {"industry": Industry, "level": Level}
+
+
+def _require_config(request) -> None:
+    if not has_perm(request.user, Perm.CONFIG_MANAGE):
+        raise PermissionDeniedError(_("Only administrators can change the configuration."))
+
+
+def _apply_errors(form, exc: ApplicationError) -> None:
+    for field, msgs in exc.errors.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
+
+@login_required
+def overview(request):
+    _require_config(request)
+    return render(
+        request,
+        "configuration/overview.html",
+        {
+            "industries": Industry.objects.annotate(n=Count("customer")),
+            "levels": Level.objects.annotate(n=Count("customer")),
+            "fields": CustomFieldDefinition.objects.select_related("industry"),
+            "tags": Tag.objects.annotate(n=Count("customers")).order_by("-n", "name")[:300],
+        },
+    )
+
+
+@login_required
+def choice_edit(request, kind: str, pk: int | None = None):
+    _require_config(request)
+    model = KINDS.get(kind) or _not_found()
+    instance = get_object_or_404(model, pk=pk) if pk else None
+    initial = {f: getattr(instance, f) for f in config_services.CHOICE_FIELDS} if instance else None
+    form = ChoiceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            config_services.choice_save(
+                actor=request.user, model=model, instance=instance, data=form.cleaned_data
+            )
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("configuration:overview")
+    return render(
+        request,
+        "configuration/form.html",
+        {
+            "form": form,
+            "title": model._meta.verbose_name,
+            "instance": instance,
+            "kind": kind,
+        },
+    )
+
+
+@login_required
+@require_POST
+def choice_delete(request, kind: str, pk: int):
+    _require_config(request)
+    instance = get_object_or_404(KINDS.get(kind) or _not_found(), pk=pk)
+    try:
+        config_services.choice_delete(actor=request.user, instance=instance)
+        messages.success(request, _("Deleted."))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("configuration:overview")
+
+
+@login_required
+def field_edit(request, pk: int | None = None):
+    _require_config(request)
+    instance = get_object_or_404(CustomFieldDefinition, pk=pk) if pk else None
+    initial = None
+    if instance:
+        initial = {f: getattr(instance, f) for f in config_services.CUSTOM_FIELD_FIELDS}
+        initial["choices"] = ", ".join(instance.choices)
+    form = CustomFieldForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            config_services.custom_field_save(
+                actor=request.user, instance=instance, data=form.cleaned_data
+            )
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("configuration:overview")
+    return render(
+        request,
+        "configuration/form.html",
+        {
+            "form": form,
+            "title": CustomFieldDefinition._meta.verbose_name,
+            "instance": instance,
+        },
+    )
+
+
+@login_required
+@require_POST
+def field_delete(request, pk: int):
+    _require_config(request)
+    config_services.custom_field_delete(
+        actor=request.user, instance=get_object_or_404(CustomFieldDefinition, pk=pk)
+    )
+    messages.success(request, _("Deleted."))
+    return redirect("configuration:overview")
+
+
+@login_required
+def tag_edit(request, pk: int):
+    _require_config(request)
+    tag = get_object_or_404(Tag, pk=pk)
+    form = TagForm(request.POST or None, initial={"name": tag.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            config_services.tag_rename(actor=request.user, tag=tag, name=form.cleaned_data["name"])
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("configuration:overview")
+    return render(
+        request,
+        "configuration/form.html",
+        {"form": form, "title": Tag._meta.verbose_name, "instance": tag},
+    )
+
+
+@login_required
+@require_POST
+def tag_delete(request, pk: int):
+    _require_config(request)
+    config_services.tag_delete(actor=request.user, tag=get_object_or_404(Tag, pk=pk))
+    messages.success(request, _("Deleted."))
+    return redirect("configuration:overview")
+
+
+def _not_found():
+    from django.http import Http404
+
+    raise Http404
