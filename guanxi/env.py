@@ -76,6 +76,11 @@ def port() -> int:
     return int(_get("PORT", "8000"))
 
 
+def bind_host() -> str:
+    """The address `guanxi run` serves on; 0.0.0.0 opens it to the network."""
+    return _get("BIND", "127.0.0.1")
+
+
 def demo_enabled() -> bool:
     return flag("DEMO", default=True)
 

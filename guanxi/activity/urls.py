@@ -1,8 +1,9 @@
 from django.urls import path
 
-from guanxi.core.stub import placeholder
+from guanxi.activity import views
 
 app_name = "activity"
 urlpatterns = [
-    path("", placeholder, name="list"),
+    path("", views.audit_list, name="list"),
+    path("export.csv", views.audit_export, name="export"),
 ]

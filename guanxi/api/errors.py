@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from guanxi.core.errors import ApplicationError
+from guanxi.core.errors import ApplicationError, NotFoundError
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -31,7 +31,11 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
+        # Selectors raise "… not found." untranslated (they know no request); the catalogue
+        # has those msgids from the services, so translate here. A message that is already
+        # translated is not a msgid and passes through unchanged.
+        message = _(exc.message) if isinstance(exc, NotFoundError) else exc.message
+        return Response({"detail": message, "errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, PermissionDenied):

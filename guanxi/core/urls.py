@@ -1,8 +1,8 @@
 from django.urls import path
 
-from guanxi.core.stub import placeholder
+from guanxi.core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", placeholder, name="home"),
+    path("", views.home, name="home"),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guanxi.accounts.models import User
 from guanxi.accounts.permissions import Perm, require_perm
@@ -150,12 +151,14 @@ def tag_rename(*, actor: User, tag: Tag, name: str, source: str = Source.UI) -> 
 
 def tag_delete(*, actor: User, tag: Tag, source: str = Source.UI) -> None:
     require_perm(actor, Perm.CONFIG_MANAGE)
+    n = tag.customers.count()
     with transaction.atomic():
         activity_record(
             actor=actor,
             verb=Verb.DELETED,
             target=tag,
             source=source,
-            summary=_("removed from %(n)d customers") % {"n": tag.customers.count()},
+            summary=ngettext("removed from %(n)d customer", "removed from %(n)d customers", n)
+            % {"n": n},
         )
         tag.delete()

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import F, Lookup, Prefetch, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower, StrIndex
 
-from guanxi.accounts.models import User
-from guanxi.accounts.permissions import visible_to
+from guanxi.accounts.models import Team, User
+from guanxi.accounts.permissions import effective_scope, visible_to
 from guanxi.core.errors import NotFoundError
 from guanxi.core.phones import try_normalize_phone
 from guanxi.core.pinyin import search_key
-from guanxi.customers.models import Attachment, Contact, Customer, SavedView, Tag
+from guanxi.customers.models import (
+    Attachment,
+    Contact,
+    Customer,
+    CustomFieldDefinition,
+    SavedView,
+    Tag,
+)
 
 SORTS = {
     "newest": ("-id",),
@@ -55,34 +66,136 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def search_q(term: str) -> Q:
     """Name, code, phone (any format), email, contact name and pinyin (full or initials)."""
+    ids = search_ids(term)
+    return Q() if ids is None else Q(pk__in=ids)
+
+
+# Up to this many matches a search runs its id query once and hands the page and the count the
+# id list; past it, each runs the subquery itself. 50,000 ids are ~0.4 MB and ~20 ms to fetch.
+SEARCH_IDS_INLINE = 50_000
+
+
+def search_ids(term: str) -> QuerySet | None:
+    """Ids of customers matching `term` in any search field (not yet scoped); None for "".
+
+    Shape: `pk IN (ids by name UNION ids by code UNION ids by pinyin …)`. Each branch is one
+    index search (or, for the name substring, one scan of the narrow name index), and the
+    outer query fetches rows by primary key. An OR of the same conditions makes both
+    databases scan the whole customer table for every search — ~1 s at a million rows.
+    """
     term = term.strip()
     if not term:
-        return Q()
-    q = Q(code=term.upper()) | Q(name__icontains=term)
+        return None
+    ids = Customer.objects.order_by()
+    contacts = Contact.objects.order_by()
+    branches = [
+        _name_contains(ids, term).values_list("pk", flat=True),
+        ids.filter(code=term.upper()).values_list("pk", flat=True),
+    ]
     phone = try_normalize_phone(term) if sum(c.isdigit() for c in term) >= 7 else None
     if phone:
-        q |= Q(
-            pk__in=Contact.objects.filter(Q(phone=phone) | Q(phone_alt=phone)).values("customer_id")
-        )
+        branches.append(contacts.filter(phone=phone).values_list("customer_id", flat=True))
+        branches.append(contacts.filter(phone_alt=phone).values_list("customer_id", flat=True))
     if "@" in term:
-        q |= Q(pk__in=Contact.objects.filter(email=term.lower()).values("customer_id"))
+        branches.append(contacts.filter(email=term.lower()).values_list("customer_id", flat=True))
     key = search_key(term)
     if key and term.isascii() and any(c.isalpha() for c in key):
         # Range scans on indexed columns: a prefix match that uses the index on both databases.
         upper = key + "{"
-        q |= Q(name_pinyin__gte=key, name_pinyin__lt=upper) | Q(
-            name_initials__gte=key, name_initials__lt=upper
+        branches.append(
+            ids.filter(name_pinyin__gte=key, name_pinyin__lt=upper).values_list("pk", flat=True)
+        )
+        branches.append(
+            ids.filter(name_initials__gte=key, name_initials__lt=upper).values_list("pk", flat=True)
         )
     if not term.isascii() or not phone:
-        q |= Q(pk__in=Contact.objects.filter(name=term).values("customer_id"))
-    return q
+        branches.append(contacts.filter(name=term).values_list("customer_id", flat=True))
+    first, *rest = branches
+    return first.union(*rest)
+
+
+NAME_FTS = "customers_customer_name_fts"  # SQLite trigram index (migration 0005)
+
+
+def _name_contains(ids: QuerySet[Customer], term: str) -> QuerySet[Customer]:
+    """Customers whose name contains `term`, ignoring case, through a trigram index where one
+    can answer (3+ characters); shorter terms scan the narrow name index."""
+    if connection.vendor == "postgresql":
+        if len(term) >= 3:
+            # customer_name_trgm indexes UPPER(name), the expression icontains compares.
+            return ids.filter(name__icontains=term)
+        # Under three characters a trigram index has nothing to look up, and PostgreSQL would
+        # read all of it (~1 s at 1M names): compare expressions it does not cover, so the
+        # planner scans the table instead — plain LIKE (~80 ms at 1M) when case cannot matter.
+        if term.lower() == term.upper():
+            return ids.filter(name__contains=term)
+        return ids.alias(lower_name=Lower("name")).filter(lower_name__contains=term.lower())
+    if len(term) >= 3 and _has_name_fts():
+        # A quoted FTS5 phrase of trigrams matches exactly the names containing the term,
+        # folding case as icontains does, from the index alone (LIKE would re-read names).
+        phrase = '"' + term.replace('"', '""') + '"'
+        fts = RawSQL(
+            "SELECT rowid FROM customers_customer_name_fts WHERE customers_customer_name_fts "
+            "MATCH %s",
+            [phrase],
+        )
+        return ids.filter(pk__in=fts)
+    if term.lower() != term.upper():
+        return ids.filter(name__icontains=term)
+    # No cased letters (Chinese, digits): instr() finds the same rows as LIKE, ~1.5× faster.
+    return ids.alias(at=StrIndex("name", Value(term))).filter(at__gt=0)
+
+
+class _InList(Lookup):
+    """`pk IN <ids>` with all ids in one parameter: an array on PostgreSQL (`= ANY(%s)`), a
+    JSON array on SQLite (`IN (SELECT value FROM json_each(%s))`). Thousands of ids bind and
+    plan several times faster than as many IN (%s, %s, …) placeholders, and SQLite allows at
+    most 32,766 of those."""
+
+    lookup_name = "in_list"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> list[int]:
+        return self.rhs
+
+    def as_sql(self, compiler, connection) -> tuple[str, tuple]:
+        lhs, params = self.process_lhs(compiler, connection)
+        ids = [int(pk) for pk in self.rhs]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*params, ids)
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - lhs is a column
+        return sql, (*params, json.dumps(ids))
+
+
+def _pk_in(ids: list[int]) -> Q | Lookup:
+    if connection.vendor in ("postgresql", "sqlite"):
+        return _InList(F("pk"), ids)
+    return Q(pk__in=ids)
+
+
+_fts_checked: dict[tuple[str, str], bool] = {}
+
+
+def _has_name_fts() -> bool:
+    key = (connection.alias, str(connection.settings_dict["NAME"]))
+    if key not in _fts_checked:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [NAME_FTS]
+            )
+            _fts_checked[key] = cursor.fetchone() is not None
+    return _fts_checked[key]
 
 
 def customer_list(*, user: User, filters: CustomerFilters | None = None) -> QuerySet[Customer]:
     f = filters or CustomerFilters()
     qs = visible_to(user, Customer.objects.all())
-    if f.search:
-        qs = qs.filter(search_q(f.search))
+    ids = search_ids(f.search) if f.search else None
+    if ids is not None:
+        # A list page runs the query twice (rows, capped count): fetch the matching ids once
+        # when they are few, instead of repeating the name search in both.
+        found = list(ids[: SEARCH_IDS_INLINE + 1])
+        qs = qs.filter(_pk_in(found) if len(found) <= SEARCH_IDS_INLINE else Q(pk__in=ids))
     if f.industry:
         qs = qs.filter(industry_id__in=f.industry)
     if f.province:
@@ -196,3 +309,55 @@ def tag_list(*, user: User) -> QuerySet[Tag]:
 
 def saved_views(*, user: User) -> QuerySet[SavedView]:
     return SavedView.objects.filter(user=user)
+
+
+def capped_count(qs: QuerySet, *, cap: int) -> int:
+    """How many rows, counting no further than cap + 1.
+
+    A page shows "10,000+" rather than scanning a million-row scope for an exact COUNT(*):
+    the database stops after cap + 1 rows of the (index-backed) subquery.
+    """
+    # The page's own order stays: the database then walks the index the page walks (search
+    # results by id, level + intent by customer_level_intent) instead of starting from the
+    # whole scope and probing every row of it.
+    return qs.values("pk")[: cap + 1].count()
+
+
+def attachment_list(*, user: User, customer_id: int) -> QuerySet[Attachment]:
+    return visible_to(
+        user, Attachment.objects.filter(customer_id=customer_id).select_related("uploaded_by")
+    ).order_by("-created_at", "-id")
+
+
+def custom_field_definitions(*, industry_id: int | None) -> QuerySet[CustomFieldDefinition]:
+    """The fields that apply to every customer plus those of one industry."""
+    q = Q(industry__isnull=True)
+    if industry_id:
+        q |= Q(industry_id=industry_id)
+    return CustomFieldDefinition.objects.filter(q).order_by("order", "id")
+
+
+def owner_choices(*, user: User) -> QuerySet[User]:
+    """Active users the viewer may pick as an owner or assignee, or filter by: the people of
+    their own data scope (a team supervisor sees the team, an admin everyone)."""
+    qs = User.objects.filter(is_active=True).select_related("team")
+    scope = effective_scope(user)
+    if scope == "all":
+        pass
+    elif scope == "department" and user.department_id:
+        qs = qs.filter(Q(department_id=user.department_id) | Q(pk=user.pk))
+    elif scope == "team" and user.team_id:
+        qs = qs.filter(Q(team_id=user.team_id) | Q(pk=user.pk))
+    else:
+        qs = qs.filter(pk=user.pk)
+    return qs.order_by("team__name", "username")
+
+
+def team_choices(*, user: User) -> QuerySet[Team]:
+    qs = Team.objects.all()
+    scope = effective_scope(user)
+    if scope == "department" and user.department_id:
+        qs = qs.filter(department_id=user.department_id)
+    elif scope in ("team", "own"):
+        qs = qs.filter(pk=user.team_id) if user.team_id else qs.none()
+    return qs.order_by("name")

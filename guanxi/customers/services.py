@@ -142,6 +142,25 @@ def tags_get_or_create(*, names: Iterable[str]) -> list[Tag]:
     return list(Tag.objects.filter(name__in=cleaned))
 
 
+def tag_create(*, actor: User, name: str, source: str = Source.UI) -> tuple[Tag, bool]:
+    """Create one tag by name, or return the existing one; only a new tag is audited."""
+    require_perm(actor, Perm.CUSTOMER_EDIT)
+    name = (name or "").strip()[:50]
+    if not name:
+        raise_if({"name": [_("Enter a tag name.")]})
+    with transaction.atomic():
+        tag, created = Tag.objects.get_or_create(name=name)
+        if created:
+            activity_record(
+                actor=actor,
+                verb=Verb.CREATED,
+                target=tag,
+                changes={"name": [None, name]},
+                source=source,
+            )
+    return tag, created
+
+
 def _assign_org(customer: Customer, owner: User | None) -> None:
     customer.owner = owner
     if owner is not None:

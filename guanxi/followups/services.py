@@ -18,7 +18,7 @@ from guanxi.core.errors import ApplicationError, NotFoundError, PermissionDenied
 from guanxi.core.events import Event, publish
 from guanxi.core.model_update import model_update
 from guanxi.customers.models import Customer
-from guanxi.customers.services import customer_mark_contacted
+from guanxi.customers.services import attachment_add, customer_mark_contacted
 from guanxi.followups.models import Channel, FollowUp, Task, TaskPriority, TaskSource, TaskStatus
 
 DEFAULT_REMIND_MINUTES = 60
@@ -311,3 +311,15 @@ def clock_local(value: dt.datetime) -> str:
     from django.utils import timezone
 
     return timezone.localtime(value).strftime("%m-%d %H:%M")
+
+
+def followup_record_with_files(
+    *, actor: User, customer: Customer, files: list | tuple = (), **fields: Any
+) -> FollowUp:
+    """Record a follow-up with its attachments in one transaction: a rejected file (type,
+    size) leaves no follow-up, task or audit row behind."""
+    with transaction.atomic():
+        followup = followup_record(actor=actor, customer=customer, **fields)
+        for upload in files:
+            attachment_add(actor=actor, customer=customer, upload=upload, followup=followup)
+    return followup

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from guanxi.core.stub import placeholder
+from guanxi.messaging import views
 
 app_name = "messaging"
 urlpatterns = [
-    path("", placeholder, name="list"),
-    path("bell/", placeholder, name="bell"),
+    path("", views.notification_list, name="list"),
+    path("bell/", views.bell, name="bell"),
+    path("read-all/", views.mark_all_read, name="read_all"),
+    path("<int:pk>/read/", views.mark_read, name="read"),
+    path("<int:pk>/open/", views.open_notification, name="open"),
 ]

@@ -43,7 +43,35 @@
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-autosubmit]");
     if (form && event.target.matches("select, input[type=date], input[type=checkbox]:not([name=ids])")) {
-      if (window.htmx) { window.htmx.trigger(form, "submit"); } else { form.submit(); }
+      // htmx only handles forms that carry hx-get/hx-post; a plain form submits itself.
+      if (window.htmx && (form.hasAttribute("hx-get") || form.hasAttribute("hx-post"))) {
+        window.htmx.trigger(form, "submit");
+      } else if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
     }
+  });
+
+  // Copy a field's value: <button data-copy="input-id" data-copied-label="Copied">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    field.select();
+    var done = function () {
+      var label = button.getAttribute("data-copied-label");
+      if (label) { button.textContent = label; }
+      button.classList.add("btn-success");
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
+
+  // Select a read-only value when it gets focus, ready to copy: <input data-select-on-focus>.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("[data-select-on-focus]")) { event.target.select(); }
   });
 })();

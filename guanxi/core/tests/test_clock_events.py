@@ -16,7 +16,7 @@ def test_frozen_clock_and_restore():
     assert clock.now() != instant
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_events_are_delivered_after_commit_only():
     seen: list[str] = []
 

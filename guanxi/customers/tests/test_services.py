@@ -61,9 +61,16 @@ def test_create_bad_phone_is_rejected():
 
 def test_create_writes_audit_row():
     sales = UserFactory(role_slug="sales")
-    customer = customer_create(actor=sales, data={"name": "某公司", "email": "A@Example.com"}, source="api")
+    customer = customer_create(
+        actor=sales, data={"name": "某公司", "email": "A@Example.com"}, source="api"
+    )
     event = ActivityEvent.objects.get()
-    assert (event.verb, event.source, event.customer_id, event.actor) == (Verb.CREATED, "api", customer.pk, sales)
+    assert (event.verb, event.source, event.customer_id, event.actor) == (
+        Verb.CREATED,
+        "api",
+        customer.pk,
+        sales,
+    )
     assert event.changes["contact.email"] == [None, "a@example.com"]
 
 
@@ -71,7 +78,9 @@ def test_sales_cannot_assign_to_someone_else():
     sales = UserFactory(role_slug="sales")
     other = UserFactory(role_slug="sales", team=sales.team)
     with pytest.raises(ApplicationError) as err:
-        customer_create(actor=sales, data={"name": "某公司", "phone": "13812345678", "owner": other})
+        customer_create(
+            actor=sales, data={"name": "某公司", "phone": "13812345678", "owner": other}
+        )
     assert "owner" in err.value.errors
 
 
@@ -90,7 +99,9 @@ def test_update_records_before_and_after():
     sales = UserFactory(role_slug="sales")
     customer = customer_create(actor=sales, data={"name": "旧名", "phone": "13812345678"})
     high = Level.objects.get(code="high_value")
-    customer_update(actor=sales, customer=customer, data={"name": "新名", "level": high, "phone": "13912345678"})
+    customer_update(
+        actor=sales, customer=customer, data={"name": "新名", "level": high, "phone": "13912345678"}
+    )
     event = ActivityEvent.objects.filter(verb=Verb.UPDATED).get()
     assert event.changes["name"] == ["旧名", "新名"]
     assert event.changes["level"] == [None, high.pk]
@@ -133,7 +144,9 @@ def test_reassign_needs_supervisor_and_moves_team():
 def test_bulk_tag_creates_tags_on_the_fly_and_only_in_scope():
     sales = UserFactory(role_slug="sales")
     mine, theirs = CustomerFactory(owner=sales), CustomerFactory()
-    changed = customer_tags_add(actor=sales, customer_ids=[mine.pk, theirs.pk], names=["重点", "展会"])
+    changed = customer_tags_add(
+        actor=sales, customer_ids=[mine.pk, theirs.pk], names=["重点", "展会"]
+    )
     assert changed == 1
     assert sorted(mine.tags.values_list("name", flat=True)) == ["展会", "重点"]
     assert theirs.tags.count() == 0
@@ -153,6 +166,8 @@ def test_reveal_is_audited_and_denied_to_finance():
 def test_update_primary_contact_creates_one_when_missing():
     sales = UserFactory(role_slug="sales")
     customer = CustomerFactory(owner=sales)
-    customer_update(actor=sales, customer=customer, data={"contact_name": "王五", "phone": "13700000001"})
+    customer_update(
+        actor=sales, customer=customer, data={"contact_name": "王五", "phone": "13700000001"}
+    )
     contact = Contact.objects.get(customer=customer)
     assert (contact.name, contact.phone, contact.is_primary) == ("王五", "+8613700000001", True)

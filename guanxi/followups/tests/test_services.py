@@ -97,9 +97,7 @@ def test_sales_cannot_assign_task_to_a_colleague():
 
 def test_reminder_is_sent_once_even_when_run_twice():
     sales = UserFactory(role_slug="sales")
-    task = task_create(
-        actor=sales, title="打电话", assignee=sales, due_at=NOW + dt.timedelta(minutes=30)
-    )
+    task_create(actor=sales, title="打电话", assignee=sales, due_at=NOW + dt.timedelta(minutes=30))
     assert task_reminders_send(now=NOW - dt.timedelta(minutes=31)) == 0
     assert task_reminders_send(now=NOW) == 1
     assert task_reminders_send(now=NOW) == 0

@@ -1,0 +1,38 @@
+"""Suite-wide test switches. Plain `make test` runs everything that needs nothing but Python;
+the heavier groups run when CI (or a developer) turns them on:
+
+- `browser`: GUANXI_BROWSER_TESTS=1 and Debian's Chromium at /usr/bin/chromium;
+- `celery`: GUANXI_CELERY_SMOKE=1, with Redis on 127.0.0.1:6379 (database 15 is used);
+- `postgres`: the suite runs on PostgreSQL (GUANXI_TEST_DATABASE_URL=postgresql://…).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _skip_reason(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("browser"):
+        if os.environ.get("GUANXI_BROWSER_TESTS") != "1":
+            return "browser test: set GUANXI_BROWSER_TESTS=1 to run"
+        if not CHROMIUM.exists():
+            return f"browser test: {CHROMIUM} is not installed (apt-get install chromium)"
+    if item.get_closest_marker("celery") and os.environ.get("GUANXI_CELERY_SMOKE") != "1":
+        return "Celery smoke test: set GUANXI_CELERY_SMOKE=1 (needs Redis) to run"
+    if item.get_closest_marker("postgres") and not os.environ.get(
+        "GUANXI_TEST_DATABASE_URL", ""
+    ).startswith("postgres"):
+        return "PostgreSQL only: set GUANXI_TEST_DATABASE_URL=postgresql://…"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        reason = _skip_reason(item)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))

@@ -1,0 +1,119 @@
+"""How audit rows read to a person: object types by name, changes as field: before → after.
+
+Shared by the audit page, its CSV export, the home page and customer timelines, so masking
+of contact details in changes is decided in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.accounts.permissions import can_see_contact_details, mask_email, mask_phone
+from guanxi.activity.models import ActivityEvent
+
+EMPTY = "—"
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+@lru_cache(maxsize=128)
+def _model(target_type: str):
+    try:
+        return apps.get_model(target_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def target_type_label(target_type: str) -> str:
+    model = _model(target_type) if target_type else None
+    return str(model._meta.verbose_name) if model else target_type
+
+
+def target_type_choices() -> list[tuple[str, str]]:
+    """Our own models, by their translated names, for the audit page's type filter."""
+    choices = [
+        (m._meta.label_lower, str(m._meta.verbose_name).capitalize())
+        for m in apps.get_models()
+        if m.__module__.startswith("guanxi.") and m is not ActivityEvent
+    ]
+    return sorted(choices, key=lambda c: c[1])
+
+
+def _field_label(target_type: str, name: str) -> str:
+    model = _model(target_type)
+    if model is None:
+        return name
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        return _local_time(value)
+    return str(value)
+
+
+def _local_time(value: str) -> str:
+    """Changes store instants as ISO text in UTC; people read them in local time."""
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_aware(instant):
+        instant = timezone.localtime(instant)
+    return instant.strftime("%Y-%m-%d %H:%M")
+
+
+def _mask(name: str, value: Any) -> Any:
+    if isinstance(value, list):
+        return [_mask(name, v) for v in value]
+    if not isinstance(value, str):
+        return value
+    return mask_email(value) if "email" in name else mask_phone(value)
+
+
+def change_rows(event: ActivityEvent, viewer) -> list[ChangeRow]:
+    """Each changed field as label, before, after; phones and emails masked when the viewer
+    may not see contact details."""
+    changes = event.changes if isinstance(event.changes, dict) else {}
+    reveal = can_see_contact_details(viewer)
+    rows = []
+    for name, pair in changes.items():
+        before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        if not reveal and ("phone" in name or "email" in name):
+            before, after = _mask(name, before), _mask(name, after)
+        rows.append(
+            ChangeRow(
+                field=name,
+                label=_field_label(event.target_type, name),
+                before=_text(before),
+                after=_text(after),
+            )
+        )
+    return rows

@@ -1,0 +1,74 @@
+"""The shape every API view set shares: parse → service/selector → respond.
+
+Views stay thin: serializers check types, services and selectors decide everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.viewsets import GenericViewSet
+
+from guanxi.accounts.permissions import Perm, require_perm
+from guanxi.activity.models import Source
+
+SOURCE = Source.API
+
+
+class ActionPermission(BasePermission):
+    """The permission an action needs, declared on the view set as `required_perms`.
+
+    Checked before any lookup, so a refusal never tells whether the record exists.
+    Raises rather than returning False so the reason reaches the caller in their language.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        perm = getattr(view, "required_perms", {}).get(getattr(view, "action", None))
+        if perm is not None:
+            require_perm(request.user, perm)
+        return True
+
+
+class ApiViewSet(GenericViewSet):
+    permission_classes = [IsAuthenticated, ActionPermission]
+    # Selectors filter and order; a query serializer validates the parameters first.
+    filter_backends: ClassVar[list] = []
+    lookup_value_converter = "int"
+    # The OpenAPI schema describes each endpoint; DRF's OPTIONS metadata would describe the
+    # output serializer as if it were the input, and fails on list-level PUT actions.
+    metadata_class = None
+    required_perms: ClassVar[dict[str, Perm]] = {}
+
+    def parse(
+        self, serializer_class: type[BaseSerializer], *, data: Any = None, partial: bool = False
+    ) -> dict[str, Any]:
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            partial=partial,
+            context=self.get_serializer_context(),
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def parse_query(self, serializer_class: type[BaseSerializer]) -> dict[str, Any]:
+        return self.parse(serializer_class, data=self.request.query_params)
+
+    def respond(
+        self,
+        serializer_class: type[BaseSerializer],
+        instance: Any,
+        *,
+        status_code: int = status.HTTP_200_OK,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        data = serializer_class(instance, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, headers=headers)
+
+    def respond_page(self, serializer_class: type[BaseSerializer], queryset) -> Response:
+        page = self.paginate_queryset(queryset)
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)

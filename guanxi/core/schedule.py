@@ -1,0 +1,35 @@
+"""The registry of periodic jobs the scheduler enqueues.
+
+Each job names a django.tasks task by dotted path; the scheduler only enqueues it, a worker
+runs it. Cron expressions are read in settings.TIME_ZONE. Apps add their jobs here, one line
+each, so every periodic job of the product is visible in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.tasks import Task
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    name: str
+    cron: str
+    task_path: str
+
+    def task(self) -> Task:
+        task = import_string(self.task_path)
+        if not isinstance(task, Task):
+            raise TypeError(f"{self.task_path} is not a django.tasks task")
+        return task
+
+
+JOBS: list[Job] = [
+    Job(
+        name="followups.send_task_reminders",
+        cron="* * * * *",
+        task_path="guanxi.followups.tasks.send_task_reminders",
+    ),
+]

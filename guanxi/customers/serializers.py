@@ -1,0 +1,350 @@
+"""API serializers for customers, contacts and tags: they check types and shape output.
+
+They never save. Domain rules — required name or phone, phone formats, custom fields —
+live in the services, so the API answers with the same messages as the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from guanxi.accounts.models import User
+from guanxi.accounts.permissions import can_see_contact_details, mask_email, mask_phone
+from guanxi.api.fields import (
+    CodeLabelSerializer,
+    CsvListField,
+    JsonObjectField,
+    MaskedEmailField,
+    MaskedPhoneField,
+    NamedRefSerializer,
+    ScopedCustomerField,
+    UserRefSerializer,
+    code_label,
+    named_ref,
+    user_ref,
+    viewer,
+)
+from guanxi.customers.models import (
+    CustomerSource,
+    DecisionRole,
+    Industry,
+    Intent,
+    Kind,
+    Level,
+    Stage,
+)
+from guanxi.customers.selectors import SORTS, primary_contact
+
+# --- customers: output -------------------------------------------------------------------
+
+# Unbound fields used only for their formatting, so dates read exactly as elsewhere in the API.
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+class CustomerSerializer(serializers.Serializer):
+    """A customer as the API shows it. Phone and email are those of the primary contact,
+    masked for viewers without "view contact details"."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    name = serializers.CharField()
+    contact_name = serializers.CharField()
+    contact_title = serializers.CharField()
+    phone = serializers.CharField(help_text=_("E.164, e.g. +8613812345678, or masked."))
+    email = serializers.CharField()
+    wechat = serializers.CharField()
+    decision_role = serializers.ChoiceField(choices=DecisionRole.choices, allow_blank=True)
+    industry = CodeLabelSerializer(allow_null=True)
+    level = CodeLabelSerializer(allow_null=True)
+    province = serializers.CharField()
+    city = serializers.CharField()
+    district = serializers.CharField()
+    address = serializers.CharField()
+    source = serializers.ChoiceField(choices=CustomerSource.choices, allow_blank=True)
+    intent = serializers.ChoiceField(choices=Intent.choices, allow_blank=True)
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    demand = serializers.CharField()
+    expected_close_date = serializers.DateField(allow_null=True)
+    owner = UserRefSerializer(allow_null=True)
+    team = NamedRefSerializer(allow_null=True)
+    department = NamedRefSerializer(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    birthday = serializers.DateField(allow_null=True)
+    anniversary = serializers.DateField(allow_null=True)
+    remarks = serializers.CharField()
+    last_contact_at = serializers.DateTimeField(allow_null=True)
+    custom_fields = JsonObjectField()
+    external_source = serializers.CharField()
+    external_id = serializers.CharField()
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def to_representation(self, instance) -> dict[str, Any]:
+        # Written out by hand: the list endpoint renders 50 of these per request and the
+        # generic field-by-field path costs several times more for the same output.
+        sees = getattr(self.root, "_viewer_sees_details", None)
+        if sees is None:
+            sees = can_see_contact_details(viewer(self.context))
+            self.root._viewer_sees_details = sees
+        contact = primary_contact(instance)
+        phone = contact.phone if contact else ""
+        email = contact.email if contact else ""
+        date, datetime = _DATE.to_representation, _DATETIME.to_representation
+        return {
+            "id": instance.pk,
+            "code": instance.code,
+            "kind": instance.kind,
+            "name": instance.name,
+            "contact_name": contact.name if contact else "",
+            "contact_title": contact.title if contact else "",
+            "phone": phone if sees else mask_phone(phone),
+            "email": email if sees else mask_email(email),
+            "wechat": contact.wechat if contact else "",
+            "decision_role": contact.decision_role if contact else "",
+            "industry": code_label(instance.industry),
+            "level": code_label(instance.level),
+            "province": instance.province,
+            "city": instance.city,
+            "district": instance.district,
+            "address": instance.address,
+            "source": instance.source,
+            "intent": instance.intent,
+            "stage": instance.stage,
+            "demand": instance.demand,
+            "expected_close_date": date(instance.expected_close_date)
+            if instance.expected_close_date
+            else None,
+            "owner": user_ref(instance.owner),
+            "team": named_ref(instance.team),
+            "department": named_ref(instance.department),
+            "tags": sorted(tag.name for tag in instance.tags.all()),
+            "birthday": date(instance.birthday) if instance.birthday else None,
+            "anniversary": date(instance.anniversary) if instance.anniversary else None,
+            "remarks": instance.remarks,
+            "last_contact_at": datetime(instance.last_contact_at)
+            if instance.last_contact_at
+            else None,
+            "custom_fields": instance.custom_fields or {},
+            "external_source": instance.external_source,
+            "external_id": instance.external_id,
+            "version": instance.version,
+            "created_at": datetime(instance.created_at),
+            "updated_at": datetime(instance.updated_at),
+        }
+
+
+# --- customers: input --------------------------------------------------------------------
+
+
+class _CustomerInputSerializer(serializers.Serializer):
+    """Every field is optional here; the service says what a customer needs, in the
+    same words as the web form."""
+
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    contact_title = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text=_("Any common format: 138 1234 5678, +86-138…, 010-12345678."),
+    )
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    wechat = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    decision_role = serializers.ChoiceField(
+        choices=DecisionRole.choices, required=False, allow_blank=True
+    )
+    industry = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Industry.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text=_("Industry code, e.g. “it”."),
+    )
+    level = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Level.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text=_("Level code, e.g. “high_value”."),
+    )
+    province = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    city = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    district = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    source = serializers.ChoiceField(
+        choices=CustomerSource.choices, required=False, allow_blank=True
+    )
+    intent = serializers.ChoiceField(choices=Intent.choices, required=False, allow_blank=True)
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    demand = serializers.CharField(required=False, allow_blank=True)
+    expected_close_date = serializers.DateField(required=False, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text=_("User id of the owner; assigning to someone else needs a supervisor."),
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=_("Tag names; unknown names are created."),
+    )
+    birthday = serializers.DateField(required=False, allow_null=True)
+    anniversary = serializers.DateField(required=False, allow_null=True)
+    remarks = serializers.CharField(required=False, allow_blank=True)
+    custom_fields = JsonObjectField(required=False)
+    external_source = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class CustomerCreateSerializer(_CustomerInputSerializer):
+    pass
+
+
+class CustomerUpdateSerializer(_CustomerInputSerializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "The version you last read. If the customer changed since, nothing is saved "
+            "and the answer is 409. Without it (and without If-Match), the last write wins."
+        ),
+    )
+
+
+class CustomerUpsertSerializer(_CustomerInputSerializer):
+    external_source = serializers.CharField(
+        max_length=50, help_text=_("The system the record comes from, e.g. “erp”.")
+    )
+    external_id = serializers.CharField(
+        max_length=100, help_text=_("The record’s id in that system.")
+    )
+
+
+class CustomerQuerySerializer(serializers.Serializer):
+    """The customer list's filters: the same as the web list's."""
+
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("Name, code, phone in any format, email, contact name or pinyin."),
+    )
+    industry = CsvListField(
+        child=serializers.SlugRelatedField(slug_field="code", queryset=Industry.objects.all()),
+        required=False,
+        help_text=_("Industry codes."),
+    )
+    province = serializers.CharField(required=False, allow_blank=True)
+    city = serializers.CharField(required=False, allow_blank=True)
+    level = CsvListField(
+        child=serializers.SlugRelatedField(slug_field="code", queryset=Level.objects.all()),
+        required=False,
+        help_text=_("Level codes."),
+    )
+    intent = CsvListField(child=serializers.ChoiceField(choices=Intent.choices), required=False)
+    stage = CsvListField(child=serializers.ChoiceField(choices=Stage.choices), required=False)
+    tag = CsvListField(child=serializers.CharField(), required=False, help_text=_("Tag names."))
+    owner = CsvListField(
+        child=serializers.IntegerField(min_value=1), required=False, help_text=_("User ids.")
+    )
+    no_owner = serializers.BooleanField(required=False, help_text=_("Only unassigned customers."))
+    team = CsvListField(
+        child=serializers.IntegerField(min_value=1), required=False, help_text=_("Team ids.")
+    )
+    source = CsvListField(
+        child=serializers.ChoiceField(choices=CustomerSource.choices), required=False
+    )
+    last_contact_from = serializers.DateField(required=False)
+    last_contact_to = serializers.DateField(required=False)
+    created_from = serializers.DateField(required=False)
+    created_to = serializers.DateField(required=False)
+    sort = serializers.ChoiceField(
+        choices=list(SORTS),
+        required=False,
+        default="newest",
+        help_text=_("Never-contacted customers come last in either direction."),
+    )
+
+
+# --- contacts ----------------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    customer = serializers.IntegerField(source="customer_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    phone = MaskedPhoneField()
+    phone_alt = MaskedPhoneField()
+    email = MaskedEmailField()
+    wechat = serializers.CharField(read_only=True)
+    birthday = serializers.DateField(read_only=True, allow_null=True)
+    decision_role = serializers.CharField(read_only=True)
+    is_primary = serializers.BooleanField(read_only=True)
+    remarks = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class _ContactInputSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    phone_alt = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    wechat = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    birthday = serializers.DateField(required=False, allow_null=True)
+    decision_role = serializers.ChoiceField(
+        choices=DecisionRole.choices, required=False, allow_blank=True
+    )
+    is_primary = serializers.BooleanField(required=False)
+    remarks = serializers.CharField(required=False, allow_blank=True)
+
+
+class ContactCreateSerializer(_ContactInputSerializer):
+    customer = ScopedCustomerField()
+
+
+class ContactUpdateSerializer(_ContactInputSerializer):
+    pass
+
+
+class ContactQuerySerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, min_value=1)
+    search = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("Name, exact email or phone.")
+    )
+
+
+class RevealSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=["phone", "phone_alt", "email"], default="phone")
+
+
+class RevealedSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
+
+
+# --- tags --------------------------------------------------------------------------------
+
+
+class TagSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    color = serializers.CharField(read_only=True)
+
+
+class TagCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50, allow_blank=True)
+
+
+class TagQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True)
