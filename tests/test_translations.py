@@ -40,3 +40,13 @@ def test_compiled_catalog_matches_source(lang):
     compiled = {e.msgid: e.msgstr for e in mo}
     expected = {e.msgid: e.msgstr for e in po.translated_entries() if not e.msgid_plural}
     assert {k: compiled.get(k) for k in expected} == expected
+
+
+def test_strings_django_leaves_untranslated_read_in_chinese():
+    from django.db.models.fields import BLANK_CHOICE_LABEL
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert str(BLANK_CHOICE_LABEL) == "- 请选择 -"
+    with translation.override("en"):
+        assert str(BLANK_CHOICE_LABEL) == "- Select an option -"

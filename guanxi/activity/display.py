@@ -21,7 +21,7 @@ from guanxi.accounts.permissions import can_see_contact_details, mask_email, mas
 from guanxi.activity.models import ActivityEvent
 
 EMPTY = "—"
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,12 @@ def _text(value: Any) -> str:
         return ", ".join(_text(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
-    if isinstance(value, str) and _ISO_DATETIME.match(value):
-        return _local_time(value)
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        return local_time(value)
     return str(value)
 
 
-def _local_time(value: str) -> str:
+def local_time(value: str) -> str:
     """Changes store instants as ISO text in UTC; people read them in local time."""
     try:
         instant = dt.datetime.fromisoformat(value)

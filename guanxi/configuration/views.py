@@ -31,6 +31,20 @@ def _apply_errors(form, exc: ApplicationError) -> None:
         form.add_error(None, exc.message)
 
 
+def _edit_page(request, *, form, save, title, instance=None, **extra):
+    """POST: save through the service, errors in place; GET or error: render the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("configuration:overview")
+    context = {"form": form, "title": title, "instance": instance, **extra}
+    return render(request, "configuration/form.html", context)
+
+
 @login_required
 def overview(request):
     _require_config(request)
@@ -53,25 +67,15 @@ def choice_edit(request, kind: str, pk: int | None = None):
     instance = get_object_or_404(model, pk=pk) if pk else None
     initial = {f: getattr(instance, f) for f in config_services.CHOICE_FIELDS} if instance else None
     form = ChoiceForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            config_services.choice_save(
-                actor=request.user, model=model, instance=instance, data=form.cleaned_data
-            )
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("configuration:overview")
-    return render(
+    return _edit_page(
         request,
-        "configuration/form.html",
-        {
-            "form": form,
-            "title": model._meta.verbose_name,
-            "instance": instance,
-            "kind": kind,
-        },
+        form=form,
+        title=model._meta.verbose_name,
+        instance=instance,
+        kind=kind,
+        save=lambda data: config_services.choice_save(
+            actor=request.user, model=model, instance=instance, data=data
+        ),
     )
 
 
@@ -97,24 +101,14 @@ def field_edit(request, pk: int | None = None):
         initial = {f: getattr(instance, f) for f in config_services.CUSTOM_FIELD_FIELDS}
         initial["choices"] = ", ".join(instance.choices)
     form = CustomFieldForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            config_services.custom_field_save(
-                actor=request.user, instance=instance, data=form.cleaned_data
-            )
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("configuration:overview")
-    return render(
+    return _edit_page(
         request,
-        "configuration/form.html",
-        {
-            "form": form,
-            "title": CustomFieldDefinition._meta.verbose_name,
-            "instance": instance,
-        },
+        form=form,
+        title=CustomFieldDefinition._meta.verbose_name,
+        instance=instance,
+        save=lambda data: config_services.custom_field_save(
+            actor=request.user, instance=instance, data=data
+        ),
     )
 
 
@@ -134,18 +128,14 @@ def tag_edit(request, pk: int):
     _require_config(request)
     tag = get_object_or_404(Tag, pk=pk)
     form = TagForm(request.POST or None, initial={"name": tag.name})
-    if request.method == "POST" and form.is_valid():
-        try:
-            config_services.tag_rename(actor=request.user, tag=tag, name=form.cleaned_data["name"])
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("configuration:overview")
-    return render(
+    return _edit_page(
         request,
-        "configuration/form.html",
-        {"form": form, "title": Tag._meta.verbose_name, "instance": tag},
+        form=form,
+        title=Tag._meta.verbose_name,
+        instance=tag,
+        save=lambda data: config_services.tag_rename(
+            actor=request.user, tag=tag, name=data["name"]
+        ),
     )
 
 

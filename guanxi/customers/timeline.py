@@ -8,13 +8,10 @@ and levels by name instead of ids, choice labels, local times, and follow-ups sh
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import re
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
@@ -56,7 +53,6 @@ NAMED_BY = {
     "level": Level,
     "contact": Contact,
 }
-ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 CONTACT_PREFIX = "contact."
 
 
@@ -149,8 +145,8 @@ def _readable(
             return names[(row.field, text)]
         if text in choices:
             return choices[text]
-        if ISO_DATETIME.match(text):
-            return _local(text)
+        if display.ISO_DATETIME.match(text):
+            return display.local_time(text)
         if reveal and "phone" in row.field:
             return display_phone(text) or text
         return text
@@ -159,16 +155,6 @@ def _readable(
     if row.field.startswith(CONTACT_PREFIX) and field is not None:
         label = _("Primary contact: %(field)s") % {"field": field.verbose_name}
     return dataclasses.replace(row, label=label, before=value(row.before), after=value(row.after))
-
-
-def _local(text: str) -> str:
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if timezone.is_aware(moment):
-        moment = timezone.localtime(moment)
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _summary(event: ActivityEvent) -> str:
