@@ -111,7 +111,7 @@ def main() -> int:
         "size": args.size,
         "customers": context["customers"],
         "followups": context["followups"],
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "cpus": os.cpu_count(),
     }
     if not args.as_json:

@@ -88,6 +88,10 @@ def _database() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "guanxi.sqlite3",
+        # Keep each server thread's connection: a new one per request re-runs the PRAGMAs
+        # below and starts with a cold page cache.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy
             # timeout instead of failing with "database is locked" mid-transaction.

@@ -162,7 +162,9 @@ class CursorPagination(_DrfCursorPagination):
         self.page = rows
         return rows
 
-    def _row_values(self, row: Model) -> list[Any]:
+    def _row_values(self, row: Model | dict) -> list[Any]:
+        if isinstance(row, dict):  # a values() row from a hot-path selector
+            return [row[key.attname] for key in self.keys]
         return [getattr(row, key.attname) for key in self.keys]
 
     def _link(self, *, row: Model, reverse: bool) -> str:

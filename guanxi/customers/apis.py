@@ -26,8 +26,10 @@ from guanxi.customers.selectors import (
     contact_list,
     customer_get,
     customer_list,
+    customer_row_get,
+    customer_rows,
+    rows_with_contacts_and_tags,
     tag_list,
-    with_list_relations,
 )
 from guanxi.customers.services import (
     contact_create,
@@ -50,8 +52,9 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 )
 
 
-def _etag(customer: Customer) -> dict[str, str]:
-    return {"ETag": f'"{customer.version}"'}
+def _etag(customer: Customer | dict) -> dict[str, str]:
+    version = customer["version"] if isinstance(customer, dict) else customer.version
+    return {"ETag": f'"{version}"'}
 
 
 def _expected_version(request: Request, body_version: int | None) -> int | None:
@@ -107,14 +110,16 @@ class CustomerViewSet(ApiViewSet):
     def list(self, request: Request) -> Response:
         params = self.parse_query(s.CustomerQuerySerializer)
         qs = customer_list(user=request.user, filters=_filters(params))
-        return self.respond_page(
-            s.CustomerSerializer, with_list_relations(qs).select_related("department")
+        page = rows_with_contacts_and_tags(self.paginate_queryset(customer_rows(qs)))
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            s.CustomerSerializer(page, many=True, context=context).data
         )
 
     @extend_schema(responses=s.CustomerSerializer)
     def retrieve(self, request: Request, pk: int) -> Response:
-        customer = customer_get(user=request.user, pk=pk)
-        return self.respond(s.CustomerSerializer, customer, headers=_etag(customer))
+        row = customer_row_get(user=request.user, pk=pk)
+        return self.respond(s.CustomerSerializer, row, headers=_etag(row))
 
     @extend_schema(request=s.CustomerCreateSerializer, responses={201: s.CustomerSerializer})
     def create(self, request: Request) -> Response:

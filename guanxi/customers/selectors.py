@@ -361,3 +361,57 @@ def team_choices(*, user: User) -> QuerySet[Team]:
     elif scope in ("team", "own"):
         qs = qs.filter(pk=user.team_id) if user.team_id else qs.none()
     return qs.order_by("name")
+
+
+# --- rows: the API's hot path ----------------------------------------------------------
+# A list page of 50 customers built as model instances creates ~400 objects (each customer
+# with its industry, level, owner, team and department); building plain rows from one joined
+# `values()` query costs a fraction of that. Same scope, same filters, same order.
+
+ROW_FIELDS = (
+    "id", "code", "kind", "name", "name_pinyin", "province", "city", "district", "address",
+    "source", "intent", "stage", "demand", "expected_close_date", "birthday", "anniversary",
+    "remarks", "last_contact_at", "custom_fields", "external_source", "external_id", "version",
+    "created_at", "updated_at",
+    "industry__code", "industry__name", "industry__name_en",
+    "level__code", "level__name", "level__name_en",
+    "owner_id", "owner__display_name", "owner__first_name", "owner__last_name", "owner__username",
+    "team_id", "team__name", "department_id", "department__name",
+)  # fmt: skip
+CONTACT_ROW_FIELDS = ("customer_id", "name", "title", "phone", "email", "wechat", "decision_role")
+
+
+def customer_rows(qs: QuerySet[Customer]) -> QuerySet:
+    """The customers of `qs` (already scoped by a selector) as plain dict rows."""
+    return qs.values(*ROW_FIELDS)
+
+
+def rows_with_contacts_and_tags(rows: list[dict]) -> list[dict]:
+    """Add each row's primary contact and sorted tag names: two queries for the whole page."""
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return rows
+    contacts = {
+        c["customer_id"]: c
+        for c in Contact.objects.filter(customer_id__in=ids, is_primary=True).values(
+            *CONTACT_ROW_FIELDS
+        )
+    }
+    tags: dict[int, list[str]] = {}
+    pairs = Customer.tags.through.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "tag__name"
+    )
+    for customer_id, name in pairs:
+        tags.setdefault(customer_id, []).append(name)
+    for row in rows:
+        row["primary_contact"] = contacts.get(row["id"])
+        row["tag_names"] = sorted(tags.get(row["id"], []))
+    return rows
+
+
+def customer_row_get(*, user: User, pk: int) -> dict:
+    """One customer as a row, through the viewer's scope; NotFoundError otherwise."""
+    rows = list(customer_rows(visible_to(user, Customer.objects.order_by()).filter(pk=pk)))
+    if not rows:
+        raise NotFoundError("Customer not found.")
+    return rows_with_contacts_and_tags(rows)[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -22,9 +23,6 @@ from guanxi.api.fields import (
     NamedRefSerializer,
     ScopedCustomerField,
     UserRefSerializer,
-    code_label,
-    named_ref,
-    user_ref,
     viewer,
 )
 from guanxi.customers.models import (
@@ -36,7 +34,7 @@ from guanxi.customers.models import (
     Level,
     Stage,
 )
-from guanxi.customers.selectors import SORTS, primary_contact
+from guanxi.customers.selectors import CONTACT_ROW_FIELDS, ROW_FIELDS, SORTS, primary_contact
 
 # --- customers: output -------------------------------------------------------------------
 
@@ -87,56 +85,104 @@ class CustomerSerializer(serializers.Serializer):
 
     def to_representation(self, instance) -> dict[str, Any]:
         # Written out by hand: the list endpoint renders 50 of these per request and the
-        # generic field-by-field path costs several times more for the same output.
+        # generic field-by-field path costs several times more for the same output. Rows
+        # (dicts from selectors.customer_rows) and model instances render through one path.
         sees = getattr(self.root, "_viewer_sees_details", None)
         if sees is None:
             sees = can_see_contact_details(viewer(self.context))
             self.root._viewer_sees_details = sees
-        contact = primary_contact(instance)
-        phone = contact.phone if contact else ""
-        email = contact.email if contact else ""
-        date, datetime = _DATE.to_representation, _DATETIME.to_representation
-        return {
-            "id": instance.pk,
-            "code": instance.code,
-            "kind": instance.kind,
-            "name": instance.name,
-            "contact_name": contact.name if contact else "",
-            "contact_title": contact.title if contact else "",
-            "phone": phone if sees else mask_phone(phone),
-            "email": email if sees else mask_email(email),
-            "wechat": contact.wechat if contact else "",
-            "decision_role": contact.decision_role if contact else "",
-            "industry": code_label(instance.industry),
-            "level": code_label(instance.level),
-            "province": instance.province,
-            "city": instance.city,
-            "district": instance.district,
-            "address": instance.address,
-            "source": instance.source,
-            "intent": instance.intent,
-            "stage": instance.stage,
-            "demand": instance.demand,
-            "expected_close_date": date(instance.expected_close_date)
-            if instance.expected_close_date
-            else None,
-            "owner": user_ref(instance.owner),
-            "team": named_ref(instance.team),
-            "department": named_ref(instance.department),
-            "tags": sorted(tag.name for tag in instance.tags.all()),
-            "birthday": date(instance.birthday) if instance.birthday else None,
-            "anniversary": date(instance.anniversary) if instance.anniversary else None,
-            "remarks": instance.remarks,
-            "last_contact_at": datetime(instance.last_contact_at)
-            if instance.last_contact_at
-            else None,
-            "custom_fields": instance.custom_fields or {},
-            "external_source": instance.external_source,
-            "external_id": instance.external_id,
-            "version": instance.version,
-            "created_at": datetime(instance.created_at),
-            "updated_at": datetime(instance.updated_at),
-        }
+        row = instance if isinstance(instance, dict) else row_from_instance(instance)
+        return payload_from_row(row, sees=sees)
+
+
+def row_from_instance(customer) -> dict[str, Any]:
+    """A model instance in the shape of selectors.customer_rows + rows_with_contacts_and_tags."""
+    contact = primary_contact(customer)
+    owner = customer.owner
+    row = {name: getattr(customer, name) for name in ROW_FIELDS if "__" not in name}
+    for relation in ("industry", "level"):
+        obj = getattr(customer, relation)
+        for attr in ("code", "name", "name_en"):
+            row[f"{relation}__{attr}"] = getattr(obj, attr) if obj else None
+    for attr in ("display_name", "first_name", "last_name", "username"):
+        row[f"owner__{attr}"] = getattr(owner, attr) if owner else None
+    row["team__name"] = customer.team.name if customer.team_id else None
+    row["department__name"] = customer.department.name if customer.department_id else None
+    row["primary_contact"] = (
+        {name: getattr(contact, name) for name in CONTACT_ROW_FIELDS} if contact else None
+    )
+    row["tag_names"] = sorted(tag.name for tag in customer.tags.all())
+    return row
+
+
+def _label(row: dict[str, Any], relation: str) -> dict[str, Any] | None:
+    code = row[f"{relation}__code"]
+    if code is None:
+        return None
+    english = row[f"{relation}__name_en"] and (get_language() or "").startswith("en")
+    return {
+        "code": code,
+        "label": row[f"{relation}__name_en"] if english else row[f"{relation}__name"],
+    }
+
+
+def _owner(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["owner_id"] is None:
+        return None
+    full = f"{row['owner__first_name'] or ''} {row['owner__last_name'] or ''}".strip()
+    return {
+        "id": row["owner_id"],
+        "name": row["owner__display_name"] or full or row["owner__username"],
+    }
+
+
+def payload_from_row(row: dict[str, Any], *, sees: bool) -> dict[str, Any]:
+    contact = row["primary_contact"] or {}
+    phone, email = contact.get("phone", ""), contact.get("email", "")
+    date, datetime = _DATE.to_representation, _DATETIME.to_representation
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "kind": row["kind"],
+        "name": row["name"],
+        "contact_name": contact.get("name", ""),
+        "contact_title": contact.get("title", ""),
+        "phone": phone if sees else mask_phone(phone),
+        "email": email if sees else mask_email(email),
+        "wechat": contact.get("wechat", ""),
+        "decision_role": contact.get("decision_role", ""),
+        "industry": _label(row, "industry"),
+        "level": _label(row, "level"),
+        "province": row["province"],
+        "city": row["city"],
+        "district": row["district"],
+        "address": row["address"],
+        "source": row["source"],
+        "intent": row["intent"],
+        "stage": row["stage"],
+        "demand": row["demand"],
+        "expected_close_date": date(row["expected_close_date"])
+        if row["expected_close_date"]
+        else None,
+        "owner": _owner(row),
+        "team": {"id": row["team_id"], "name": row["team__name"]} if row["team_id"] else None,
+        "department": (
+            {"id": row["department_id"], "name": row["department__name"]}
+            if row["department_id"]
+            else None
+        ),
+        "tags": row["tag_names"],
+        "birthday": date(row["birthday"]) if row["birthday"] else None,
+        "anniversary": date(row["anniversary"]) if row["anniversary"] else None,
+        "remarks": row["remarks"],
+        "last_contact_at": datetime(row["last_contact_at"]) if row["last_contact_at"] else None,
+        "custom_fields": row["custom_fields"] or {},
+        "external_source": row["external_source"],
+        "external_id": row["external_id"],
+        "version": row["version"],
+        "created_at": datetime(row["created_at"]),
+        "updated_at": datetime(row["updated_at"]),
+    }
 
 
 # --- customers: input --------------------------------------------------------------------
