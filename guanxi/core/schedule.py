@@ -32,4 +32,9 @@ JOBS: list[Job] = [
         cron="* * * * *",
         task_path="guanxi.followups.tasks.send_task_reminders",
     ),
+    Job(
+        name="core.refresh_database_statistics",
+        cron="30 3 * * *",
+        task_path="guanxi.core.tasks.refresh_database_statistics",
+    ),
 ]

@@ -94,10 +94,17 @@ def search_ids(term: str) -> QuerySet | None:
     ]
     phone = try_normalize_phone(term) if sum(c.isdigit() for c in term) >= 7 else None
     if phone:
-        branches.append(contacts.filter(phone=phone).values_list("customer_id", flat=True))
-        branches.append(contacts.filter(phone_alt=phone).values_list("customer_id", flat=True))
+        branches.append(
+            contact_lookup(contacts, "phone", phone).values_list("customer_id", flat=True)
+        )
+        branches.append(
+            contact_lookup(contacts, "phone_alt", phone).values_list("customer_id", flat=True)
+        )
     if "@" in term:
-        branches.append(contacts.filter(email=term.lower()).values_list("customer_id", flat=True))
+        email = term.lower()
+        branches.append(
+            contact_lookup(contacts, "email", email).values_list("customer_id", flat=True)
+        )
     key = search_key(term)
     if key and term.isascii() and any(c.isalpha() for c in key):
         # Range scans on indexed columns: a prefix match that uses the index on both databases.
@@ -112,6 +119,12 @@ def search_ids(term: str) -> QuerySet | None:
         branches.append(contacts.filter(name=term).values_list("customer_id", flat=True))
     first, *rest = branches
     return first.union(*rest)
+
+
+def contact_lookup(qs: QuerySet[Contact], field: str, value: str) -> QuerySet[Contact]:
+    """Contacts whose phone / phone_alt / email equals `value`, phrased so the partial index
+    on non-empty values applies (its condition must appear in the query)."""
+    return qs.filter(**{field: value}).exclude(**{field: ""})
 
 
 NAME_FTS = "customers_customer_name_fts"  # SQLite trigram index (migration 0005)
@@ -281,7 +294,7 @@ def contact_list(
         phone = try_normalize_phone(search)
         q = Q(name__icontains=search) | Q(email__iexact=search)
         if phone:
-            q |= Q(phone=phone) | Q(phone_alt=phone)
+            q |= (Q(phone=phone) & ~Q(phone="")) | (Q(phone_alt=phone) & ~Q(phone_alt=""))
         qs = qs.filter(q)
     return qs.order_by("customer_id", "-is_primary", "id")
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from guanxi.accounts.models import Department, Role, Team, User
 from guanxi.activity.models import ActivityEvent
 from guanxi.core import clock
+from guanxi.core.maintenance import database_statistics_refresh
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.services import tags_get_or_create
 from guanxi.demo import catalog
@@ -89,6 +90,8 @@ def seed_demo(
                 progress(done, customers)
         with transaction.atomic():
             tasks = _create_tasks(generator)
+    # The planner needs statistics for the tables just filled (see core.maintenance).
+    database_statistics_refresh()
     counts = generator.counts
     return {
         "seed": seed,
