@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import ApiToken, Department, Role, Team, User
 from guanxi.accounts.permissions import Perm, require_perm
@@ -39,7 +40,7 @@ def user_get(*, user: User, pk: int) -> User:
     require_perm(user, Perm.USER_MANAGE)
     found = User.objects.select_related("role", "team", "department").filter(pk=pk).first()
     if found is None:
-        raise NotFoundError("User not found.")
+        raise NotFoundError(_("User not found."))
     return found
 
 
@@ -52,7 +53,7 @@ def role_get(*, user: User, pk: int) -> Role:
     require_perm(user, Perm.ROLE_MANAGE)
     role = Role.objects.filter(pk=pk).first()
     if role is None:
-        raise NotFoundError("Role not found.")
+        raise NotFoundError(_("Role not found."))
     return role
 
 
@@ -76,7 +77,7 @@ def token_get(*, user: User, pk: int) -> ApiToken:
     """One of the viewer's own tokens; anyone else's is "not found"."""
     token = ApiToken.objects.filter(user=user, pk=pk).first()
     if token is None:
-        raise NotFoundError("Token not found.")
+        raise NotFoundError(_("Token not found."))
     return token
 
 

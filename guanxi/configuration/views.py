@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,9 +12,8 @@ from guanxi.accounts.permissions import Perm, has_perm
 from guanxi.configuration.forms import ChoiceForm, CustomFieldForm, TagForm
 from guanxi.core.errors import ApplicationError, PermissionDeniedError
 from guanxi.customers import config_services
-from guanxi.customers.models import CustomFieldDefinition, Industry, Level, Tag
-
-KINDS = {"industry": Industry, "level": Level}
+from guanxi.customers.config_selectors import KINDS, config_get, configuration_overview
+from guanxi.customers.models import CustomFieldDefinition, Tag
 
 
 def _require_config(request) -> None:
@@ -47,24 +45,14 @@ def _edit_page(request, *, form, save, title, instance=None, **extra):
 
 @login_required
 def overview(request):
-    _require_config(request)
-    return render(
-        request,
-        "configuration/overview.html",
-        {
-            "industries": Industry.objects.annotate(n=Count("customer")),
-            "levels": Level.objects.annotate(n=Count("customer")),
-            "fields": CustomFieldDefinition.objects.select_related("industry"),
-            "tags": Tag.objects.annotate(n=Count("customers")).order_by("-n", "name")[:300],
-        },
-    )
+    return render(request, "configuration/overview.html", configuration_overview(user=request.user))
 
 
 @login_required
 def choice_edit(request, kind: str, pk: int | None = None):
     _require_config(request)
     model = KINDS.get(kind) or _not_found()
-    instance = get_object_or_404(model, pk=pk) if pk else None
+    instance = config_get(user=request.user, model=model, pk=pk) if pk else None
     initial = {f: getattr(instance, f) for f in config_services.CHOICE_FIELDS} if instance else None
     form = ChoiceForm(request.POST or None, initial=initial)
     return _edit_page(
@@ -83,7 +71,7 @@ def choice_edit(request, kind: str, pk: int | None = None):
 @require_POST
 def choice_delete(request, kind: str, pk: int):
     _require_config(request)
-    instance = get_object_or_404(KINDS.get(kind) or _not_found(), pk=pk)
+    instance = config_get(user=request.user, model=KINDS.get(kind) or _not_found(), pk=pk)
     try:
         config_services.choice_delete(actor=request.user, instance=instance)
         messages.success(request, _("Deleted."))
@@ -95,7 +83,7 @@ def choice_delete(request, kind: str, pk: int):
 @login_required
 def field_edit(request, pk: int | None = None):
     _require_config(request)
-    instance = get_object_or_404(CustomFieldDefinition, pk=pk) if pk else None
+    instance = config_get(user=request.user, model=CustomFieldDefinition, pk=pk) if pk else None
     initial = None
     if instance:
         initial = {f: getattr(instance, f) for f in config_services.CUSTOM_FIELD_FIELDS}
@@ -117,7 +105,8 @@ def field_edit(request, pk: int | None = None):
 def field_delete(request, pk: int):
     _require_config(request)
     config_services.custom_field_delete(
-        actor=request.user, instance=get_object_or_404(CustomFieldDefinition, pk=pk)
+        actor=request.user,
+        instance=config_get(user=request.user, model=CustomFieldDefinition, pk=pk),
     )
     messages.success(request, _("Deleted."))
     return redirect("configuration:overview")
@@ -126,7 +115,7 @@ def field_delete(request, pk: int):
 @login_required
 def tag_edit(request, pk: int):
     _require_config(request)
-    tag = get_object_or_404(Tag, pk=pk)
+    tag = config_get(user=request.user, model=Tag, pk=pk)
     form = TagForm(request.POST or None, initial={"name": tag.name})
     return _edit_page(
         request,
@@ -143,7 +132,9 @@ def tag_edit(request, pk: int):
 @require_POST
 def tag_delete(request, pk: int):
     _require_config(request)
-    config_services.tag_delete(actor=request.user, tag=get_object_or_404(Tag, pk=pk))
+    config_services.tag_delete(
+        actor=request.user, tag=config_get(user=request.user, model=Tag, pk=pk)
+    )
     messages.success(request, _("Deleted."))
     return redirect("configuration:overview")
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import F, Lookup, Prefetch, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, StrIndex
+from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import Team, User
 from guanxi.accounts.permissions import effective_scope, visible_to
@@ -263,14 +264,14 @@ def customer_get(*, user: User, pk: int) -> Customer:
         .first()
     )
     if customer is None:
-        raise NotFoundError("Customer not found.")
+        raise NotFoundError(_("Customer not found."))
     return customer
 
 
 def customer_get_by_code(*, user: User, code: str) -> Customer:
     customer = visible_to(user, Customer.objects.all()).filter(code=code).first()
     if customer is None:
-        raise NotFoundError("Customer not found.")
+        raise NotFoundError(_("Customer not found."))
     return customer
 
 
@@ -302,7 +303,7 @@ def contact_list(
 def contact_get(*, user: User, pk: int) -> Contact:
     contact = visible_to(user, Contact.objects.select_related("customer")).filter(pk=pk).first()
     if contact is None:
-        raise NotFoundError("Contact not found.")
+        raise NotFoundError(_("Contact not found."))
     return contact
 
 
@@ -311,7 +312,7 @@ def attachment_get(*, user: User, pk: int) -> Attachment:
         visible_to(user, Attachment.objects.select_related("customer")).filter(pk=pk).first()
     )
     if attachment is None:
-        raise NotFoundError("Attachment not found.")
+        raise NotFoundError(_("Attachment not found."))
     return attachment
 
 
@@ -426,5 +427,5 @@ def customer_row_get(*, user: User, pk: int) -> dict:
     """One customer as a row, through the viewer's scope; NotFoundError otherwise."""
     rows = list(customer_rows(visible_to(user, Customer.objects.order_by()).filter(pk=pk)))
     if not rows:
-        raise NotFoundError("Customer not found.")
+        raise NotFoundError(_("Customer not found."))
     return rows_with_contacts_and_tags(rows)[0]

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
 from guanxi.accounts.permissions import Perm, has_perm, scope_q, visible_to
@@ -40,7 +41,7 @@ def followup_list(
 def followup_get(*, user: User, pk: int) -> FollowUp:
     followup = followup_list(user=user).filter(pk=pk).first()
     if followup is None:
-        raise NotFoundError("Follow-up not found.")
+        raise NotFoundError(_("Follow-up not found."))
     return followup
 
 
@@ -80,7 +81,7 @@ def task_list(
 def task_get(*, user: User, pk: int) -> Task:
     task = tasks_visible(user=user).filter(pk=pk).first()
     if task is None:
-        raise NotFoundError("Task not found.")
+        raise NotFoundError(_("Task not found."))
     return task
 
 

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
@@ -43,7 +44,7 @@ def notification_list(request):
 def _own(request, pk: int):
     notification = selectors.notification_list(user=request.user).filter(pk=pk).first()
     if notification is None:
-        raise NotFoundError("Notification not found.")
+        raise NotFoundError(_("Notification not found."))
     return notification
 
 
