@@ -8,13 +8,19 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from guanxi.customers.models import Intent, Level
-from guanxi.customers.selectors import customer_list
+from guanxi.customers.selectors import CustomerFilters, customer_list
 
 INTENT_COLOURS = {"high": "#dc3545", "medium": "#fd7e14", "low": "#6c757d", "": "#adb5bd"}
 
 
+def _mine(user):
+    # "My customers": the ones I own. Grouping a supervisor's whole team scope would read
+    # hundreds of thousands of rows on every home page; the (owner, level) index answers this.
+    return customer_list(user=user, filters=CustomerFilters(owner=[user.pk])).order_by()
+
+
 def customers_by_level(*, user) -> list[tuple[str, int]]:
-    rows = customer_list(user=user).order_by().values("level_id").annotate(n=Count("pk"))
+    rows = _mine(user).values("level_id").annotate(n=Count("pk"))
     counts = {row["level_id"]: row["n"] for row in rows}
     levels = {lv.pk: str(lv) for lv in Level.objects.filter(pk__in=[k for k in counts if k])}
     result = [(levels[pk], counts[pk]) for pk in sorted(levels, key=lambda k: -counts[k])]
@@ -24,7 +30,7 @@ def customers_by_level(*, user) -> list[tuple[str, int]]:
 
 
 def customers_by_intent(*, user) -> list[tuple[str, str, int]]:
-    rows = customer_list(user=user).order_by().values("intent").annotate(n=Count("pk"))
+    rows = _mine(user).values("intent").annotate(n=Count("pk"))
     counts = {row["intent"]: row["n"] for row in rows}
     result = [(c.value, str(c.label), counts.get(c.value, 0)) for c in Intent]
     if counts.get(""):

@@ -30,7 +30,7 @@ def test_home_renders_for_every_builtin_role(client, role_slug):
     assert "Recent activity" in response.content.decode()
 
 
-def test_home_charts_count_only_in_scope_customers(client):
+def test_home_charts_count_my_own_customers_not_my_whole_scope(client):
     team, other_team = TeamFactory(), TeamFactory()
     sales = UserFactory(role_slug="sales", team=team)
     peer = UserFactory(role_slug="sales", team=team)
@@ -40,6 +40,7 @@ def test_home_charts_count_only_in_scope_customers(client):
     CustomerFactory(owner=sales, intent="low", level=high_value)
     CustomerFactory(owner=peer, intent="high")
     CustomerFactory(owner=UserFactory(role_slug="sales", team=other_team), intent="high")
+    CustomerFactory(owner=boss, intent="medium")
 
     client.force_login(sales)
     context = client.get(reverse("core:home"), **EN).context
@@ -51,8 +52,8 @@ def test_home_charts_count_only_in_scope_customers(client):
 
     client.force_login(boss)
     context = client.get(reverse("core:home"), **EN).context
-    assert context["customer_total"] == 3
-    assert [d["value"] for d in context["intent_chart"]["series"][0]["data"]] == [2, 0, 1]
+    assert context["customer_total"] == 1  # the team's other customers are in scope, not "mine"
+    assert [d["value"] for d in context["intent_chart"]["series"][0]["data"]] == [0, 1, 0]
 
 
 def test_home_chart_data_is_passed_with_json_script_not_inline_script(client):
