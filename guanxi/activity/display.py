@@ -6,6 +6,7 @@ of contact details in changes is decided in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -17,8 +18,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.accounts.models import User
 from guanxi.accounts.permissions import can_see_contact_details, mask_email, mask_phone
 from guanxi.activity.models import ActivityEvent
+from guanxi.core.phones import display_phone
+from guanxi.customers.models import Contact, Industry, Level
 
 EMPTY = "—"
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -117,3 +121,76 @@ def change_rows(event: ActivityEvent, viewer) -> list[ChangeRow]:
             )
         )
     return rows
+
+
+# Changed fields that hold ids, and where their names come from.
+NAMED_BY = {
+    "owner": User,
+    "assignee": User,
+    "completed_by": User,
+    "industry": Industry,
+    "level": Level,
+    "contact": Contact,
+}
+CONTACT_PREFIX = "contact."
+
+
+def readable_change_rows(events: list[ActivityEvent], viewer) -> dict[int, list[ChangeRow]]:
+    """change_rows for a page of events, with ids shown as names (owner, industry, level …),
+    choice codes as labels, instants in local time: one query per kind of referenced thing."""
+    names = _names(events)
+    reveal = can_see_contact_details(viewer)
+    return {
+        event.pk: [_readable(row, event, names, reveal) for row in change_rows(event, viewer)]
+        for event in events
+    }
+
+
+def _names(events: list[ActivityEvent]) -> dict[tuple[str, str], str]:
+    """Names of every id-valued change across the page: one query per kind of thing."""
+    wanted: dict[type, set[int]] = {}
+    for event in events:
+        for name, pair in (event.changes or {}).items():
+            model = NAMED_BY.get(name)
+            if model is None or not isinstance(pair, list):
+                continue
+            wanted.setdefault(model, set()).update(v for v in pair if isinstance(v, int))
+    names: dict[tuple[str, str], str] = {}
+    for model, ids in wanted.items():
+        for obj in model.objects.filter(pk__in=ids):
+            label = obj.label if isinstance(obj, User) else str(obj)
+            for field, field_model in NAMED_BY.items():
+                if field_model is model:
+                    names[(field, str(obj.pk))] = label
+    return names
+
+
+def _model_field(event: ActivityEvent, name: str):
+    try:
+        model = Contact if name.startswith(CONTACT_PREFIX) else apps.get_model(event.target_type)
+        return model._meta.get_field(name.removeprefix(CONTACT_PREFIX))
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+
+
+def _readable(
+    row: ChangeRow, event: ActivityEvent, names: dict[tuple[str, str], str], reveal: bool
+) -> ChangeRow:
+    field = _model_field(event, row.field)
+    choices = {str(k): str(v) for k, v in (field.flatchoices if field is not None else [])}
+
+    def value(text: str) -> str:
+        if (row.field, text) in names:
+            return names[(row.field, text)]
+        if text in choices:
+            return choices[text]
+        if ISO_DATETIME.match(text):
+            return local_time(text)
+        if reveal and "phone" in row.field:
+            return display_phone(text) or text
+        return text
+
+    label = row.label
+    if row.field.startswith(CONTACT_PREFIX) and field is not None:
+        label = _("Primary contact: %(field)s") % {"field": field.verbose_name}
+    return dataclasses.replace(row, label=label, before=value(row.before), after=value(row.after))

@@ -7,20 +7,15 @@ and levels by name instead of ids, choice labels, local times, and follow-ups sh
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
-from guanxi.accounts.permissions import can_see_contact_details
 from guanxi.activity import display
 from guanxi.activity.models import ActivityEvent, Verb
 from guanxi.activity.selectors import customer_timeline
-from guanxi.core.phones import display_phone
-from guanxi.customers.models import Contact, Customer, Industry, Level
+from guanxi.customers.models import Contact, Customer
 from guanxi.followups.models import Channel, FollowUp
 from guanxi.followups.selectors import followup_list
 
@@ -44,16 +39,6 @@ CHANNEL_ICONS = {
     Channel.WECHAT: "bi-wechat",
     Channel.OTHER: "bi-chat-dots",
 }
-# Changed fields that hold ids, and where their names come from.
-NAMED_BY = {
-    "owner": User,
-    "assignee": User,
-    "completed_by": User,
-    "industry": Industry,
-    "level": Level,
-    "contact": Contact,
-}
-CONTACT_PREFIX = "contact."
 
 
 # Verbs whose wording already names the kind of object ("attached a file").
@@ -83,8 +68,7 @@ def present(*, viewer: User, events: list[ActivityEvent]) -> list[TimelineEntry]
         .filter(pk__in=followup_ids)
         .prefetch_related("attachments")
     }
-    names = _names(events)
-    reveal = can_see_contact_details(viewer)
+    changes = display.readable_change_rows(events, viewer)
     entries = []
     for event in events:
         followup = followups.get(event.target_id) if event.verb == Verb.FOLLOWED_UP else None
@@ -96,65 +80,12 @@ def present(*, viewer: User, events: list[ActivityEvent]) -> list[TimelineEntry]
                 target_label=""
                 if event.verb in VERBS_NAMING_THE_OBJECT
                 else display.target_type_label(event.target_type),
-                changes=[
-                    _readable(row, event, names, reveal)
-                    for row in display.change_rows(event, viewer)
-                ],
+                changes=changes[event.pk],
                 followup=followup,
                 summary=_summary(event),
             )
         )
     return entries
-
-
-def _names(events: list[ActivityEvent]) -> dict[tuple[str, str], str]:
-    """Names of every id-valued change across the page: one query per kind of thing."""
-    wanted: dict[type, set[int]] = {}
-    for event in events:
-        for name, pair in (event.changes or {}).items():
-            model = NAMED_BY.get(name)
-            if model is None or not isinstance(pair, list):
-                continue
-            wanted.setdefault(model, set()).update(v for v in pair if isinstance(v, int))
-    names: dict[tuple[str, str], str] = {}
-    for model, ids in wanted.items():
-        for obj in model.objects.filter(pk__in=ids):
-            label = obj.label if isinstance(obj, User) else str(obj)
-            for field, field_model in NAMED_BY.items():
-                if field_model is model:
-                    names[(field, str(obj.pk))] = label
-    return names
-
-
-def _model_field(event: ActivityEvent, name: str):
-    try:
-        model = Contact if name.startswith(CONTACT_PREFIX) else apps.get_model(event.target_type)
-        return model._meta.get_field(name.removeprefix(CONTACT_PREFIX))
-    except (LookupError, ValueError, FieldDoesNotExist):
-        return None
-
-
-def _readable(
-    row: display.ChangeRow, event: ActivityEvent, names: dict[tuple[str, str], str], reveal: bool
-) -> display.ChangeRow:
-    field = _model_field(event, row.field)
-    choices = {str(k): str(v) for k, v in (field.flatchoices if field is not None else [])}
-
-    def value(text: str) -> str:
-        if (row.field, text) in names:
-            return names[(row.field, text)]
-        if text in choices:
-            return choices[text]
-        if display.ISO_DATETIME.match(text):
-            return display.local_time(text)
-        if reveal and "phone" in row.field:
-            return display_phone(text) or text
-        return text
-
-    label = row.label
-    if row.field.startswith(CONTACT_PREFIX) and field is not None:
-        label = _("Primary contact: %(field)s") % {"field": field.verbose_name}
-    return dataclasses.replace(row, label=label, before=value(row.before), after=value(row.after))
 
 
 def _summary(event: ActivityEvent) -> str:

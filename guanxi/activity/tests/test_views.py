@@ -55,7 +55,7 @@ def test_changes_show_before_and_after_unmasked_for_a_viewer_with_contact_detail
     _phone_change(CustomerFactory(), admin)
     client.force_login(admin)
     body = client.get(reverse("activity:list"), **EN).content.decode()
-    assert "+8613812345678" in body and "+8613987654321" in body
+    assert "138 1234 5678" in body and "139 8765 4321" in body  # readable, not E.164
     assert "zhang.san@example.com" in body
 
 
@@ -157,3 +157,18 @@ def test_instants_in_changes_are_shown_in_local_time(client):
     body = client.get(reverse("activity:list"), **EN).content.decode()
     assert "2026-11-23 00:20" in body  # Asia/Shanghai
     assert "16:20:21" not in body
+
+
+def test_reassignment_shows_owner_names_not_ids(client):
+    from guanxi.customers.services import customer_reassign
+
+    team = TeamFactory()
+    boss = UserFactory(role_slug="supervisor", team=team, display_name="张主管")
+    old = UserFactory(role_slug="sales", team=team, display_name="李旧")
+    new = UserFactory(role_slug="sales", team=team, display_name="王新")
+    customer = CustomerFactory(owner=old)
+    customer_reassign(actor=boss, customer_ids=[customer.pk], owner=new)
+    client.force_login(boss)
+    body = client.get(reverse("activity:list"), **EN).content.decode()
+    assert "李旧" in body and "王新" in body
+    assert f">{old.pk}<" not in body
