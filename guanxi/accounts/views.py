@@ -28,7 +28,7 @@ from guanxi.accounts.forms import (
 from guanxi.accounts.permissions import Perm, require_perm
 from guanxi.core import clock
 from guanxi.core.errors import ApplicationError
-from guanxi.core.forms import apply_errors
+from guanxi.core.forms import apply_errors, submit_form
 
 # --- login -----------------------------------------------------------------------------
 
@@ -183,15 +183,15 @@ def _user_initial(user) -> dict:
 def user_create(request):
     require_perm(request.user, Perm.USER_MANAGE)
     form = UserForm(request.POST or None, initial={"is_active": True})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            user = services.user_create(actor=request.user, **data)
-        except ApplicationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("User %(name)s was created.") % {"name": user.label})
-            return redirect("accounts:users")
+    done = submit_form(
+        request,
+        form=form,
+        redirect_to="accounts:users",
+        save=lambda data: services.user_create(actor=request.user, **data),
+        success=lambda user: _("User %(name)s was created.") % {"name": user.label},
+    )
+    if done:
+        return done
     return render(request, "accounts/user_form.html", {"form": form, "editing": None})
 
 
@@ -199,20 +199,24 @@ def user_create(request):
 def user_edit(request, pk: int):
     target = selectors.user_get(user=request.user, pk=pk)
     form = UserForm(request.POST or None, initial=_user_initial(target), editing=True)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        new_password = data.pop("password", "")
-        try:
-            services.user_update(actor=request.user, user=target, data=data)
-            if new_password:
-                services.user_password_set(actor=request.user, user=target, password=new_password)
-        except ApplicationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("User %(name)s was saved.") % {"name": target.label})
-            return redirect("accounts:users")
+    done = submit_form(
+        request,
+        form=form,
+        redirect_to="accounts:users",
+        save=lambda data: _user_save(actor=request.user, target=target, data=data),
+        success=_("User %(name)s was saved.") % {"name": target.label},
+    )
+    if done:
+        return done
     context = {"form": form, "editing": target, "now": clock.now()}
     return render(request, "accounts/user_form.html", context)
+
+
+def _user_save(*, actor, target, data: dict) -> None:
+    new_password = data.pop("password", "")
+    services.user_update(actor=actor, user=target, data=data)
+    if new_password:
+        services.user_password_set(actor=actor, user=target, password=new_password)
 
 
 # --- roles -----------------------------------------------------------------------------
@@ -228,14 +232,15 @@ def role_list(request):
 def role_create(request):
     require_perm(request.user, Perm.ROLE_MANAGE)
     form = RoleForm(request.POST or None, initial={"default_scope": "own"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            role = services.role_create(actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Role %(name)s was created.") % {"name": role.name})
-            return redirect("accounts:roles")
+    done = submit_form(
+        request,
+        form=form,
+        redirect_to="accounts:roles",
+        save=lambda data: services.role_create(actor=request.user, **data),
+        success=lambda role: _("Role %(name)s was created.") % {"name": role.name},
+    )
+    if done:
+        return done
     return render(request, "accounts/role_form.html", {"form": form, "role": None})
 
 
@@ -244,14 +249,15 @@ def role_edit(request, pk: int):
     role = selectors.role_get(user=request.user, pk=pk)
     initial = {f: getattr(role, f) for f in services.ROLE_FIELDS}
     form = RoleForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.role_update(actor=request.user, role=role, data=form.cleaned_data)
-        except ApplicationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Role %(name)s was saved.") % {"name": role.name})
-            return redirect("accounts:roles")
+    done = submit_form(
+        request,
+        form=form,
+        redirect_to="accounts:roles",
+        save=lambda data: services.role_update(actor=request.user, role=role, data=data),
+        success=lambda _result: _("Role %(name)s was saved.") % {"name": role.name},
+    )
+    if done:
+        return done
     return render(request, "accounts/role_form.html", {"form": form, "role": role})
 
 

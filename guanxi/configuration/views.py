@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from guanxi.accounts.permissions import Perm, has_perm
 from guanxi.configuration.forms import ChoiceForm, CustomFieldForm, TagForm
 from guanxi.core.errors import ApplicationError, PermissionDeniedError
+from guanxi.core.forms import submit_form
 from guanxi.customers import config_services
 from guanxi.customers.config_selectors import KINDS, config_get, configuration_overview
 from guanxi.customers.models import CustomFieldDefinition, Tag
@@ -21,24 +22,12 @@ def _require_config(request) -> None:
         raise PermissionDeniedError(_("Only administrators can change the configuration."))
 
 
-def _apply_errors(form, exc: ApplicationError) -> None:
-    for field, msgs in exc.errors.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
-    if not exc.errors:
-        form.add_error(None, exc.message)
-
-
 def _edit_page(request, *, form, save, title, instance=None, **extra):
-    """POST: save through the service, errors in place; GET or error: render the form."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ApplicationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("configuration:overview")
+    done = submit_form(
+        request, form=form, save=save, success=_("Saved."), redirect_to="configuration:overview"
+    )
+    if done:
+        return done
     context = {"form": form, "title": title, "instance": instance, **extra}
     return render(request, "configuration/form.html", context)
 

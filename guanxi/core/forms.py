@@ -37,3 +37,23 @@ def apply_errors(form: forms.Form, exc) -> None:
             form.add_error(field if field in form.fields else None, message)
     if not exc.errors:
         form.add_error(None, exc.message)
+
+
+def submit_form(request, *, form: forms.Form, save, success: str, redirect_to: str):
+    """The write half of an edit page: on a valid POST call `save(cleaned_data)` (a service);
+    its ApplicationError goes onto the form, success redirects with a message. Returns the
+    redirect, or None when the page should (re)render the form."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from guanxi.core.errors import ApplicationError
+
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = save(dict(form.cleaned_data))
+    except ApplicationError as exc:
+        apply_errors(form, exc)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(redirect_to)
