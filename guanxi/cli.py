@@ -28,6 +28,8 @@ COMMANDS: dict[str, Entry] = {
     "migrate": Entry(command="migrate", summary="Create or update the database tables"),
     "demo": Entry(command="demo", summary="Load demo data: demo --customers N [--seed S]"),
     "user": Entry(command="user", summary="Manage users: user add USERNAME --role ROLE …"),
+    "import": Entry(command="import_file", summary="Import a spreadsheet: import customers FILE [--dry-run] …"),
+    "export": Entry(command="export_file", summary="Export data: export customers --format xlsx|csv -o FILE …"),
     "token": Entry(command="token", summary="Create an API token for a user and print it"),
     "createadmin": Entry(command="createadmin", summary="Create an administrator or reset its password"),
     "check": Entry(command="check", summary="Check the configuration (check --deploy for production)"),

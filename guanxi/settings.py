@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "guanxi.followups",
     "guanxi.messaging",
     "guanxi.configuration",
+    "guanxi.imports",
+    "guanxi.exports",
+    "guanxi.quality",
     "guanxi.api",
     "guanxi.demo",
 ]

@@ -30,6 +30,9 @@ class Perm(StrEnum):
     CUSTOMER_DELETE = "customer.delete"
     CUSTOMER_REASSIGN = "customer.reassign"
     CUSTOMER_BULK = "customer.bulk"
+    CUSTOMER_IMPORT = "customer.import"
+    CUSTOMER_MERGE = "customer.merge"
+    DATA_EXPORT = "data.export"
     CONTACT_VIEW_DETAILS = "contact.view_details"
     CONTACT_REVEAL = "contact.reveal"
     FOLLOWUP_RECORD = "followup.record"
@@ -49,6 +52,9 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.CUSTOMER_DELETE: gettext_lazy("Delete customers"),
     Perm.CUSTOMER_REASSIGN: gettext_lazy("Reassign customers"),
     Perm.CUSTOMER_BULK: gettext_lazy("Bulk actions on customers"),
+    Perm.CUSTOMER_IMPORT: gettext_lazy("Import customers from spreadsheets"),
+    Perm.CUSTOMER_MERGE: gettext_lazy("Merge duplicate customers"),
+    Perm.DATA_EXPORT: gettext_lazy("Export data (masked as on screen)"),
     Perm.CONTACT_VIEW_DETAILS: gettext_lazy("View contact details (unmasked phones and emails)"),
     Perm.CONTACT_REVEAL: gettext_lazy("Reveal a masked phone or email (audited)"),
     Perm.FOLLOWUP_RECORD: gettext_lazy("Record follow-ups"),
@@ -70,8 +76,8 @@ BUILTIN_ROLES: dict[str, dict] = {
     "supervisor": {
         "name": "销售主管", "name_en": "Supervisor", "scope": "team",
         "perms": [*_SALES, Perm.CUSTOMER_DELETE, Perm.CUSTOMER_REASSIGN, Perm.CUSTOMER_BULK,
-                  Perm.CONTACT_REVEAL, Perm.FOLLOWUP_REVIEW, Perm.TASK_ASSIGN, Perm.AUDIT_VIEW,
-                  Perm.REPORT_VIEW],
+                  Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_MERGE, Perm.DATA_EXPORT, Perm.CONTACT_REVEAL,
+                  Perm.FOLLOWUP_REVIEW, Perm.TASK_ASSIGN, Perm.AUDIT_VIEW, Perm.REPORT_VIEW],
     },
     "service": {
         "name": "客服", "name_en": "Customer service", "scope": "own",
@@ -79,11 +85,11 @@ BUILTIN_ROLES: dict[str, dict] = {
     },
     "marketing": {
         "name": "市场", "name_en": "Marketing", "scope": "all",
-        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW],
+        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW, Perm.DATA_EXPORT],
     },
     "finance": {
         "name": "财务", "name_en": "Finance", "scope": "all",
-        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW],
+        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW, Perm.DATA_EXPORT],
     },
     "admin": {"name": "管理员", "name_en": "Admin", "scope": "all", "perms": list(Perm)},
 }  # fmt: skip

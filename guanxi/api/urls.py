@@ -8,7 +8,10 @@ from guanxi.accounts.apis import TokenViewSet, UserViewSet
 from guanxi.activity.apis import ActivityViewSet
 from guanxi.api.schema import DocsView
 from guanxi.customers.apis import ContactViewSet, CustomerViewSet, TagViewSet
+from guanxi.exports.apis import register as register_exports
 from guanxi.followups.apis import FollowUpViewSet, TaskViewSet
+from guanxi.imports.apis import register as register_imports
+from guanxi.quality.apis import register as register_quality
 
 v1 = DefaultRouter(use_regex_path=False)
 v1.include_format_suffixes = False  # one renderer (JSON): no .json URLs to document
@@ -20,6 +23,9 @@ v1.register("tasks", TaskViewSet, basename="task")
 v1.register("users", UserViewSet, basename="user")
 v1.register("tokens", TokenViewSet, basename="token")
 v1.register("activity", ActivityViewSet, basename="activity")
+register_imports(v1)
+register_exports(v1)
+register_quality(v1)
 
 app_name = "api"
 urlpatterns = [

@@ -1,0 +1,7 @@
+"""REST API of the quality app, registered on /api/v1/ by `register`."""
+
+from rest_framework.routers import DefaultRouter
+
+
+def register(router: DefaultRouter) -> None:
+    """Add this app's viewsets to the v1 router."""
