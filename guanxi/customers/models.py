@@ -103,6 +103,9 @@ class Customer(TimeStamped):
     name_initials = models.CharField(
         _("pinyin initials"), max_length=200, blank=True, editable=False
     )
+    # core.names.company_name_key(name), kept in step by the services: likely duplicates
+    # (import de-duplication, the duplicate finder) meet in one index lookup.
+    name_key = models.CharField(_("name key"), max_length=200, blank=True, editable=False)
     industry = models.ForeignKey(
         Industry, verbose_name=_("industry"), on_delete=models.PROTECT, null=True, blank=True
     )
@@ -185,6 +188,7 @@ class Customer(TimeStamped):
             models.Index(fields=["department", "level"], name="customer_dept_level"),
             models.Index(fields=["name_pinyin"], name="customer_pinyin"),
             models.Index(fields=["name_initials"], name="customer_initials"),
+            models.Index(fields=["name_key"], name="customer_name_key"),
             models.Index(fields=["last_contact_at"], name="customer_last_contact"),
             models.Index(fields=["province", "city"], name="customer_region"),
             models.Index(fields=["industry", "level"], name="customer_industry"),

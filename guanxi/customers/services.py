@@ -25,6 +25,7 @@ from guanxi.core import clock
 from guanxi.core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from guanxi.core.events import Event, publish
 from guanxi.core.model_update import model_update
+from guanxi.core.names import company_name_key
 from guanxi.core.pinyin import pinyin_keys
 from guanxi.customers.models import (
     Attachment,
@@ -219,6 +220,7 @@ def customer_create(
             if name in data and data[name] is not None:
                 setattr(customer, name, data[name])
         customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
+        customer.name_key = company_name_key(customer.name)
         _assign_org(customer, owner)
         customer.code = customer_codes_allocate(day=clock.today())[0]
         try:
@@ -303,6 +305,7 @@ def customer_update(
             changes["custom_fields"][1] = customer.custom_fields
         if "name" in changes:
             customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
+            customer.name_key = company_name_key(customer.name)
         if owner_changed:
             before = customer.owner_id
             _assign_org(customer, new_owner)

@@ -13,6 +13,7 @@ from django.utils.translation import override
 
 from guanxi.accounts.models import User
 from guanxi.activity.models import ActivityEvent, Source, Verb
+from guanxi.core.names import company_name_key
 from guanxi.core.pinyin import pinyin_keys
 from guanxi.customers.models import Contact, Customer, CustomerCodeSequence, Industry, Level
 from guanxi.demo import catalog
@@ -201,7 +202,7 @@ class Generator:
             last_contact = ts(dt.datetime.fromtimestamp(last_ts, utc)) if last_ts else None
             customer_rows.append(
                 (
-                    cid, code, kind, name, name_pinyin, name_initials,
+                    cid, code, kind, name, name_pinyin, name_initials, company_name_key(name),
                     self.industries[industry], province, city, district,
                     district + rng.choice(self.streets), source, self.levels[level],
                     rng.choices(self.intents, cum_weights=self.intent_cum)[0], stage, demand,
@@ -308,7 +309,7 @@ class Generator:
 
 
 CUSTOMER_COLUMNS = [
-    "id", "code", "kind", "name", "name_pinyin", "name_initials", "industry", "province",
+    "id", "code", "kind", "name", "name_pinyin", "name_initials", "name_key", "industry", "province",
     "city", "district", "address", "source", "level", "intent", "stage", "demand",
     "expected_close_date", "owner", "team", "department", "birthday", "anniversary", "remarks",
     "last_contact_at", "custom_fields", "external_source", "external_id", "version",
