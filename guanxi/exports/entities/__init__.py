@@ -1,0 +1,11 @@
+"""The exportable entities by name: customers, contacts, follow-ups, tasks."""
+
+from guanxi.exports.entities.base import Column, Context, ExportEntity, describe_form
+from guanxi.exports.entities.customers import ContactsExport, CustomersExport
+from guanxi.exports.entities.followups import FollowUpsExport, TaskFilterForm, TasksExport
+
+ENTITIES: dict[str, ExportEntity] = {
+    e.name: e for e in (CustomersExport(), ContactsExport(), FollowUpsExport(), TasksExport())
+}
+
+__all__ = ["ENTITIES", "Column", "Context", "ExportEntity", "TaskFilterForm", "describe_form"]
