@@ -65,10 +65,24 @@ def clean_custom_fields(
     *, values: dict[str, Any] | None, industry_id: int | None, creating: bool, errors: Errors
 ) -> dict[str, Any]:
     """Check values against the definitions for this industry (and the global ones)."""
-    values = dict(values or {})
     definitions = CustomFieldDefinition.objects.filter(
         Q(industry__isnull=True) | Q(industry_id=industry_id)
     )
+    return clean_custom_values(
+        values=values, definitions=list(definitions), creating=creating, errors=errors
+    )
+
+
+def clean_custom_values(
+    *,
+    values: dict[str, Any] | None,
+    definitions: list[CustomFieldDefinition],
+    creating: bool,
+    errors: Errors,
+) -> dict[str, Any]:
+    """clean_custom_fields with the definitions already loaded: batch writers (imports) load
+    them once instead of once per row."""
+    values = dict(values or {})
     known = {d.key: d for d in definitions}
     cleaned: dict[str, Any] = {}
     for key, value in values.items():
