@@ -27,6 +27,8 @@ class Verb(models.TextChoices):
     ATTACHED = "attached", _("attached a file")
     LOGIN_FAILED = "login_failed", _("failed to log in")
     LOCKED = "locked", _("locked")
+    MERGED = "merged", _("merged")
+    DISMISSED = "dismissed", _("marked as not duplicates")
 
 
 class ActivityEvent(models.Model):

@@ -19,6 +19,7 @@ from guanxi.accounts.permissions import Perm
 from guanxi.api.views import SOURCE, ApiViewSet
 from guanxi.core.errors import ConflictError
 from guanxi.customers import serializers as s
+from guanxi.customers.merging import merged_survivor_id
 from guanxi.customers.models import Contact, Customer, Tag
 from guanxi.customers.selectors import (
     CustomerFilters,
@@ -191,11 +192,21 @@ class CustomerViewSet(ApiViewSet):
         return self.respond(s.CustomerSerializer, customer, headers=_etag(customer))
 
     def _by_external_id(self, data: dict[str, Any]) -> Customer | None:
-        return (
-            customer_list(user=self.request.user)
-            .filter(external_source=data["external_source"], external_id=data["external_id"])
-            .first()
-        )
+        scoped = customer_list(user=self.request.user)
+        found = scoped.filter(
+            external_source=data["external_source"], external_id=data["external_id"]
+        ).first()
+        if found is None:
+            # A customer merged away: its external id leads to the survivor, which keeps its
+            # own external id (customers.merging, docs/data-quality.md).
+            survivor_id = merged_survivor_id(
+                external_source=data["external_source"], external_id=data["external_id"]
+            )
+            found = scoped.filter(pk=survivor_id).first() if survivor_id else None
+            if found is not None:
+                data.pop("external_source", None)
+                data.pop("external_id", None)
+        return found
 
 
 class ContactViewSet(ApiViewSet):

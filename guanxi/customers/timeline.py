@@ -31,6 +31,8 @@ VERB_ICONS = {
     Verb.COMPLETED: "bi-check2-circle",
     Verb.CANCELLED: "bi-x-circle",
     Verb.ATTACHED: "bi-paperclip",
+    Verb.MERGED: "bi-union",
+    Verb.DISMISSED: "bi-x-circle",
 }
 CHANNEL_ICONS = {
     Channel.PHONE: "bi-telephone",
