@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
         "CustomerSourceEnum": "guanxi.customers.models.CustomerSource",
         "ActivitySourceEnum": "guanxi.activity.models.Source",
         "TaskSourceEnum": "guanxi.followups.models.TaskSource",
+        "ExportEntityEnum": "guanxi.exports.models.Entity",
+        "ImportEntityEnum": "guanxi.imports.models.Entity",
     },
 }
 

@@ -37,4 +37,14 @@ JOBS: list[Job] = [
         cron="30 3 * * *",
         task_path="guanxi.core.tasks.refresh_database_statistics",
     ),
+    Job(
+        name="quality.refresh_duplicates",
+        cron="0 2 * * *",
+        task_path="guanxi.quality.tasks.refresh_duplicates",
+    ),
+    Job(
+        name="exports.expire_exports",
+        cron="*/15 * * * *",
+        task_path="guanxi.exports.tasks.expire_exports",
+    ),
 ]
