@@ -36,3 +36,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = _skip_reason(item)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> None:
+    """Per-process caches (API tokens, reference labels) must not carry rows of one test,
+    rolled back since, into the next, which may reuse the same ids."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from guanxi.accounts.tokens import forget_cached_tokens
+    from guanxi.customers.references import forget_reference_labels
+
+    forget_cached_tokens()
+    forget_reference_labels()
+    # A request in one test activates its user's language in this thread; the next test
+    # starts from the site language, as a fresh request would.
+    translation.activate(settings.LANGUAGE_CODE)

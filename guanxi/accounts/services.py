@@ -18,12 +18,14 @@ from django.utils.translation import gettext as _
 from guanxi.accounts.backends import is_locked
 from guanxi.accounts.models import DataScope, Department, Role, Team, User
 from guanxi.accounts.permissions import Perm, has_perm, require_perm
+from guanxi.accounts.tokens import tokens_changed
 from guanxi.activity.models import Source, Verb
 from guanxi.activity.services import activity_record
 from guanxi.core import clock
 from guanxi.core.errors import ApplicationError, PermissionDeniedError
 from guanxi.core.model_update import model_update
 from guanxi.core.pinyin import pinyin_keys
+from guanxi.customers.references import references_changed
 
 USER_FIELDS = [
     "display_name", "email", "phone", "role", "team", "department", "data_scope",
@@ -165,6 +167,9 @@ def user_update(
     if user.pk == actor.pk and "role" in data and not _role_keeps(data["role"], Perm.USER_MANAGE):
         raise ApplicationError(_("You cannot take away your own right to manage users."))
     with transaction.atomic():
+        # Cached API tokens carry the user and role: forget them now and after commit.
+        tokens_changed()
+        references_changed()  # owner names in API rows are cached per process
         changes = model_update(instance=user, fields=USER_FIELDS, data=data)
         if changes:
             user.save(update_fields=list(changes))
@@ -304,6 +309,8 @@ def role_update(
     if "name" in data and not (data["name"] or "").strip():
         raise ApplicationError(_("Enter a name."), errors={"name": [_("Enter a name.")]})
     with transaction.atomic():
+        # Cached API tokens carry the user and role: forget them now and after commit.
+        tokens_changed()
         changes = model_update(instance=role, fields=ROLE_FIELDS, data=data)
         if changes:
             role.save(update_fields=list(changes))
@@ -320,6 +327,8 @@ def role_delete(*, actor: User, role: Role, source: str = Source.UI) -> None:
     if role.users.exists():
         raise ApplicationError(_("This role is still assigned to users; reassign them first."))
     with transaction.atomic():
+        # Cached API tokens carry the user and role: forget them now and after commit.
+        tokens_changed()
         activity_record(actor=actor, verb=Verb.DELETED, target=role, source=source)
         role.delete()
 
@@ -380,6 +389,8 @@ def user_make_admin(*, actor: User | None, user: User, source: str = Source.UI) 
     if not changes:
         return user
     with transaction.atomic():
+        # Cached API tokens carry the user and role: forget them now and after commit.
+        tokens_changed()
         user.role = role
         user.is_superuser = user.is_staff = user.is_active = True
         user.data_scope = DataScope.ALL

@@ -17,6 +17,7 @@ from guanxi.activity.services import activity_record
 from guanxi.core.errors import ApplicationError, ConflictError
 from guanxi.core.model_update import model_update
 from guanxi.customers.models import CustomFieldDefinition, FieldType, Industry, Level, Tag
+from guanxi.customers.references import references_changed
 
 CHOICE_FIELDS = ["code", "name", "name_en", "order", "is_active"]
 CUSTOM_FIELD_FIELDS = [
@@ -52,6 +53,7 @@ def _save(*, actor: User, instance, fields: list[str], data: dict[str, Any], sou
             changes=changes,
             source=source,
         )
+        references_changed()  # industry and level labels are cached per process
     return instance
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -34,6 +33,7 @@ from guanxi.customers.models import (
     Level,
     Stage,
 )
+from guanxi.customers.references import Labels, reference_labels
 from guanxi.customers.selectors import CONTACT_ROW_FIELDS, ROW_FIELDS, SORTS, primary_contact
 
 # --- customers: output -------------------------------------------------------------------
@@ -87,27 +87,23 @@ class CustomerSerializer(serializers.Serializer):
         # Written out by hand: the list endpoint renders 50 of these per request and the
         # generic field-by-field path costs several times more for the same output. Rows
         # (dicts from selectors.customer_rows) and model instances render through one path.
-        sees = getattr(self.root, "_viewer_sees_details", None)
+        root = self.root
+        sees = getattr(root, "_viewer_sees_details", None)
         if sees is None:
             sees = can_see_contact_details(viewer(self.context))
-            self.root._viewer_sees_details = sees
+            root._viewer_sees_details = sees
         row = instance if isinstance(instance, dict) else row_from_instance(instance)
-        return payload_from_row(row, sees=sees)
+        labels = getattr(root, "_labels", None)
+        if labels is None:
+            page = root.instance if isinstance(root.instance, list) else [row]
+            labels = root._labels = reference_labels(rows=[r for r in page if isinstance(r, dict)])
+        return payload_from_row(row, sees=sees, labels=labels)
 
 
 def row_from_instance(customer) -> dict[str, Any]:
     """A model instance in the shape of selectors.customer_rows + rows_with_contacts_and_tags."""
     contact = primary_contact(customer)
-    owner = customer.owner
-    row = {name: getattr(customer, name) for name in ROW_FIELDS if "__" not in name}
-    for relation in ("industry", "level"):
-        obj = getattr(customer, relation)
-        for attr in ("code", "name", "name_en"):
-            row[f"{relation}__{attr}"] = getattr(obj, attr) if obj else None
-    for attr in ("display_name", "first_name", "last_name", "username"):
-        row[f"owner__{attr}"] = getattr(owner, attr) if owner else None
-    row["team__name"] = customer.team.name if customer.team_id else None
-    row["department__name"] = customer.department.name if customer.department_id else None
+    row = {name: getattr(customer, name) for name in ROW_FIELDS}
     row["primary_contact"] = (
         {name: getattr(contact, name) for name in CONTACT_ROW_FIELDS} if contact else None
     )
@@ -115,28 +111,11 @@ def row_from_instance(customer) -> dict[str, Any]:
     return row
 
 
-def _label(row: dict[str, Any], relation: str) -> dict[str, Any] | None:
-    code = row[f"{relation}__code"]
-    if code is None:
-        return None
-    english = row[f"{relation}__name_en"] and (get_language() or "").startswith("en")
-    return {
-        "code": code,
-        "label": row[f"{relation}__name_en"] if english else row[f"{relation}__name"],
-    }
+def _named(names: dict[int, str], pk: int | None) -> dict[str, Any] | None:
+    return None if pk is None else {"id": pk, "name": names.get(pk, "")}
 
 
-def _owner(row: dict[str, Any]) -> dict[str, Any] | None:
-    if row["owner_id"] is None:
-        return None
-    full = f"{row['owner__first_name'] or ''} {row['owner__last_name'] or ''}".strip()
-    return {
-        "id": row["owner_id"],
-        "name": row["owner__display_name"] or full or row["owner__username"],
-    }
-
-
-def payload_from_row(row: dict[str, Any], *, sees: bool) -> dict[str, Any]:
+def payload_from_row(row: dict[str, Any], *, sees: bool, labels: Labels) -> dict[str, Any]:
     contact = row["primary_contact"] or {}
     phone, email = contact.get("phone", ""), contact.get("email", "")
     date, datetime = _DATE.to_representation, _DATETIME.to_representation
@@ -151,8 +130,8 @@ def payload_from_row(row: dict[str, Any], *, sees: bool) -> dict[str, Any]:
         "email": email if sees else mask_email(email),
         "wechat": contact.get("wechat", ""),
         "decision_role": contact.get("decision_role", ""),
-        "industry": _label(row, "industry"),
-        "level": _label(row, "level"),
+        "industry": labels.choice("industry", row["industry_id"]),
+        "level": labels.choice("level", row["level_id"]),
         "province": row["province"],
         "city": row["city"],
         "district": row["district"],
@@ -164,13 +143,9 @@ def payload_from_row(row: dict[str, Any], *, sees: bool) -> dict[str, Any]:
         "expected_close_date": date(row["expected_close_date"])
         if row["expected_close_date"]
         else None,
-        "owner": _owner(row),
-        "team": {"id": row["team_id"], "name": row["team__name"]} if row["team_id"] else None,
-        "department": (
-            {"id": row["department_id"], "name": row["department__name"]}
-            if row["department_id"]
-            else None
-        ),
+        "owner": _named(labels.users, row["owner_id"]),
+        "team": _named(labels.teams, row["team_id"]),
+        "department": _named(labels.departments, row["department_id"]),
         "tags": row["tag_names"],
         "birthday": date(row["birthday"]) if row["birthday"] else None,
         "anniversary": date(row["anniversary"]) if row["anniversary"] else None,

@@ -1,9 +1,14 @@
+import time
+from unittest import mock
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from guanxi.accounts.models import ApiToken
+from guanxi.accounts.models import ApiToken, Role
+from guanxi.accounts.services import user_update
 from guanxi.accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
-from guanxi.accounts.tokens import token_create, token_revoke
+from guanxi.accounts.tokens import token_authenticate, token_create, token_revoke
 from guanxi.api.tests.clients import api_client
 from guanxi.customers.models import Customer
 
@@ -40,6 +45,45 @@ def test_a_revoked_token_is_401():
     token, key = token_create(actor=sales, user=sales, name="erp")
     token_revoke(actor=sales, token=token)
     assert _with_header(f"Token {key}").get(ME).status_code == 401
+
+
+def test_a_token_used_then_revoked_stops_working_at_once_in_this_process():
+    sales = UserFactory(role_slug="sales")
+    token, key = token_create(actor=sales, user=sales, name="erp")
+    client = _with_header(f"Token {key}")
+    assert client.get(ME).status_code == 200  # now cached
+    token_revoke(actor=sales, token=token)
+    assert client.get(ME).status_code == 401
+
+
+def test_a_cached_token_is_checked_again_after_its_time(settings):
+    """Another process's revoke is not seen at once: only after the cache time (5 s)."""
+    settings.GUANXI_TOKEN_CACHE_SECONDS = 5
+    sales = UserFactory(role_slug="sales")
+    token, key = token_create(actor=sales, user=sales, name="erp")
+    client = _with_header(f"Token {key}")
+    assert client.get(ME).status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # "elsewhere"
+    assert client.get(ME).status_code == 200
+    with mock.patch("guanxi.accounts.tokens.time.monotonic", return_value=time.monotonic() + 6):
+        assert client.get(ME).status_code == 401
+
+
+def test_a_role_change_through_the_service_applies_to_the_next_token_request():
+    admin = UserFactory(role_slug="admin")
+    sales = UserFactory(role_slug="sales")
+    _token, key = token_create(actor=sales, user=sales, name="erp")
+    client = _with_header(f"Token {key}")
+    assert client.get(ME).json()["role"]["slug"] == "sales"
+    user_update(actor=admin, user=sales, data={"role": Role.objects.get(slug="supervisor")})
+    assert client.get(ME).json()["role"]["slug"] == "supervisor"
+
+
+def test_each_request_gets_its_own_user_object():
+    sales = UserFactory(role_slug="sales")
+    _token, key = token_create(actor=sales, user=sales, name="erp")
+    first, second = token_authenticate(key=key), token_authenticate(key=key)
+    assert first == second and first is not second
 
 
 def test_a_disabled_users_token_is_401():

@@ -8,7 +8,9 @@ from guanxi.accounts.models import Role
 from guanxi.accounts.tests.factories import TeamFactory, UserFactory
 from guanxi.activity.models import ActivityEvent, Verb
 from guanxi.api.tests.clients import api_client, token_client
+from guanxi.customers.config_services import choice_save
 from guanxi.customers.models import Contact, Customer, Industry, Tag
+from guanxi.customers.references import forget_reference_labels, reference_labels
 from guanxi.customers.services import customer_create
 from guanxi.customers.tests.factories import ContactFactory, CustomerFactory
 
@@ -178,6 +180,30 @@ def test_list_masks_phones_too():
     ContactFactory(customer=customer, phone="+8613812345678")
     rows = api_client(UserFactory(role_slug="finance")).get(URL).json()["results"]
     assert [row["phone"] for row in rows] == ["138****5678"]
+
+
+def test_labels_follow_a_rename_and_a_new_owner_at_once():
+    admin = UserFactory(role_slug="admin")
+    client = api_client(admin)
+    customer = customer_create(
+        actor=admin,
+        data={
+            "name": "某公司",
+            "phone": "13812345678",
+            "industry": Industry.objects.get(code="retail"),
+        },
+    )
+    url = f"{URL}{customer.pk}/"
+    assert client.get(url).json()["industry"]["label"] == "零售"  # labels now cached
+    choice_save(
+        actor=admin, model=Industry, instance=Industry.objects.get(code="retail"),
+        data={"name": "零售连锁"},
+    )  # fmt: skip
+    newcomer = UserFactory(role_slug="sales", display_name="新同事")
+    Customer.objects.filter(pk=customer.pk).update(owner=newcomer)  # as another process would
+    body = client.get(url).json()
+    assert body["industry"]["label"] == "零售连锁"
+    assert body["owner"] == {"id": newcomer.pk, "name": "新同事"}
 
 
 def test_create_accepts_codes_and_shows_code_and_label():
@@ -622,9 +648,12 @@ def test_list_query_count_does_not_grow_with_rows(django_assert_num_queries):
     tag = Tag.objects.create(name="重点")
     for _ in range(2):
         ContactFactory(customer=CustomerFactory()).customer.tags.add(tag)
-    with django_assert_num_queries(3):  # customers with relations, their tags, primary contacts
+    client.get(URL)  # the token and the reference labels are cached from here on
+    with django_assert_num_queries(3):  # customers, their tags, primary contacts
         assert len(client.get(URL).json()["results"]) == 2
     for _ in range(8):
         ContactFactory(customer=CustomerFactory()).customer.tags.add(tag)
+    forget_reference_labels()
+    reference_labels()  # the new owners: loaded once, not once per row
     with django_assert_num_queries(3):
         assert len(client.get(URL).json()["results"]) == 10
