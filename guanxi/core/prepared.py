@@ -6,8 +6,8 @@ was most of the server time, so those queries are compiled once per shape — pe
 — and executed again with the new id, like a prepared statement. The SQL still comes from the
 ORM (visible_to and all), so there is one definition of each query.
 
-The id to replace is marked by a sentinel that no row can have; a query whose parameters do
-not contain it exactly once is not cached (run through the ORM instead).
+Each id to replace is marked by a sentinel that no row can have; a query whose parameters do
+not contain each sentinel exactly once is not cached (it runs through the ORM instead).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _CACHE_MAX = 512
 class _Prepared:
     sql: str
     params: tuple[Any, ...]
-    slot: int
+    slots: tuple[int, ...]  # where each value goes, in the order of `values`
     names: tuple[str, ...]
     compiler: Any  # keeps the converters' context (connection, expressions)
     converters: dict
@@ -47,21 +47,38 @@ def prepared_values(
     `key` must name everything the query's shape and its other parameters depend on (for a
     scoped query: the viewer's scope signature); only `value` changes between runs.
     """
+    return prepared_values_in(
+        key=key, build=lambda values: build(values[0]), values=[value], using=using
+    )
+
+
+def prepared_values_in(
+    *,
+    key: Hashable,
+    build: Callable[[list[int]], QuerySet],
+    values: list[int],
+    using: str = "default",
+) -> list[dict[str, Any]]:
+    """Like prepared_values for a query over several distinct ids (`pk__in=values`); a shape
+    is compiled per number of ids."""
+    values = list(values)
+    key = (key, len(values))
     connection = connections[using]
     # Per connection object, hence per thread: compilers hold their connection.
     cache: dict = connection.__dict__.setdefault(_CACHE_ATTR, {})
     prepared = cache.get(key)
     if prepared is None:
-        prepared = _prepare(build, using)
+        prepared = _prepare(build, len(values), using)
         if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[key] = prepared
     if prepared is _EMPTY:
         return []
     if prepared is _UNPREPARABLE:
-        return list(build(value))
+        return list(build(values))
     params = list(prepared.params)
-    params[prepared.slot] = value
+    for slot, value in zip(prepared.slots, values, strict=True):
+        params[slot] = value
     with connection.cursor() as cursor:
         cursor.execute(prepared.sql, params)
         rows = cursor.fetchall()
@@ -71,23 +88,25 @@ def prepared_values(
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _prepare(build: Callable[[int], QuerySet], using: str) -> _Prepared | object:
-    qs = build(SENTINEL)
+def _prepare(build: Callable[[list[int]], QuerySet], count: int, using: str) -> _Prepared | object:
+    sentinels = [SENTINEL - i for i in range(count)]
+    qs = build(sentinels)
     query = qs.query
     compiler = query.get_compiler(using=using)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return _EMPTY
-    slots = [i for i, p in enumerate(params) if type(p) is int and p == SENTINEL]
-    if len(slots) != 1 or not query.values_select:
+    where = {p: i for i, p in enumerate(params) if type(p) is int and p in sentinels}
+    found = [i for i, p in enumerate(params) if type(p) is int and p in sentinels]
+    if len(found) != count or len(where) != count or not query.values_select:
         return _UNPREPARABLE
     names = (*query.extra_select, *query.values_select, *query.annotation_select)
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     return _Prepared(
         sql=sql,
         params=tuple(params),
-        slot=slots[0],
+        slots=tuple(where[sentinel] for sentinel in sentinels),
         names=names,
         compiler=compiler,
         converters=compiler.get_converters(fields),

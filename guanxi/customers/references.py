@@ -31,7 +31,11 @@ class Labels:
     departments: dict[int, str]
     loaded: float = field(default_factory=time.monotonic)
 
-    def choice(self, kind: str, pk: int | None) -> dict | None:
+    @staticmethod
+    def english() -> bool:
+        return (get_language() or "").startswith("en")
+
+    def choice(self, kind: str, pk: int | None, *, english: bool | None = None) -> dict | None:
         """{"code", "label"} of an industry or level in the active language, or None."""
         if pk is None:
             return None
@@ -39,8 +43,9 @@ class Labels:
         if entry is None:
             return None
         code, name, name_en = entry
-        english = name_en and (get_language() or "").startswith("en")
-        return {"code": code, "label": name_en if english else name}
+        if english is None:
+            english = self.english()
+        return {"code": code, "label": name_en if english and name_en else name}
 
 
 _snapshot: Labels | None = None

@@ -17,7 +17,7 @@ from guanxi.accounts.permissions import effective_scope, scope_signature, visibl
 from guanxi.core.errors import NotFoundError
 from guanxi.core.phones import try_normalize_phone
 from guanxi.core.pinyin import search_key
-from guanxi.core.prepared import prepared_values
+from guanxi.core.prepared import prepared_values, prepared_values_in
 from guanxi.customers.models import (
     Attachment,
     Contact,
@@ -400,22 +400,35 @@ def customer_rows(qs: QuerySet[Customer]) -> QuerySet:
 
 
 def rows_with_contacts_and_tags(rows: list[dict]) -> list[dict]:
-    """Add each row's primary contact and sorted tag names: two queries for the whole page."""
-    ids = [row["id"] for row in rows]
+    """Add each row's primary contact and sorted tag names: two queries for the whole page,
+    each compiled once per page size (core.prepared)."""
+    ids = list(dict.fromkeys(row["id"] for row in rows))
     if not ids:
         return rows
     contacts = {
         c["customer_id"]: c
-        for c in Contact.objects.filter(customer_id__in=ids, is_primary=True).values(
-            *CONTACT_ROW_FIELDS
+        for c in prepared_values_in(
+            key="page_primary_contacts",
+            build=lambda values: (
+                Contact.objects.filter(customer_id__in=values, is_primary=True)
+                .order_by()
+                .values(*CONTACT_ROW_FIELDS)
+            ),
+            values=ids,
         )
     }
     tags: dict[int, list[str]] = {}
-    pairs = Customer.tags.through.objects.filter(customer_id__in=ids).values_list(
-        "customer_id", "tag__name"
+    pairs = prepared_values_in(
+        key="page_tag_names",
+        build=lambda values: (
+            Customer.tags.through.objects.filter(customer_id__in=values)
+            .order_by()
+            .values("customer_id", "tag__name")
+        ),
+        values=ids,
     )
-    for customer_id, name in pairs:
-        tags.setdefault(customer_id, []).append(name)
+    for pair in pairs:
+        tags.setdefault(pair["customer_id"], []).append(pair["tag__name"])
     for row in rows:
         row["primary_contact"] = contacts.get(row["id"])
         row["tag_names"] = sorted(tags.get(row["id"], []))

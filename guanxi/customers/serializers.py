@@ -6,8 +6,10 @@ live in the services, so the API answers with the same messages as the UI.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -97,7 +99,8 @@ class CustomerSerializer(serializers.Serializer):
         if labels is None:
             page = root.instance if isinstance(root.instance, list) else [row]
             labels = root._labels = reference_labels(rows=[r for r in page if isinstance(r, dict)])
-        return payload_from_row(row, sees=sees, labels=labels)
+            root._tz = timezone.get_current_timezone()
+        return payload_from_row(row, sees=sees, labels=labels, tz=root._tz)
 
 
 def row_from_instance(customer) -> dict[str, Any]:
@@ -115,10 +118,21 @@ def _named(names: dict[int, str], pk: int | None) -> dict[str, Any] | None:
     return None if pk is None else {"id": pk, "name": names.get(pk, "")}
 
 
-def payload_from_row(row: dict[str, Any], *, sees: bool, labels: Labels) -> dict[str, Any]:
+def _datetime_text(value: dt.datetime, tz: dt.tzinfo) -> str:
+    """DRF's DateTimeField output (ISO 8601 in the current time zone, UTC as Z) without its
+    per-call time-zone lookups, which were 60% of rendering a list page."""
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def payload_from_row(
+    row: dict[str, Any], *, sees: bool, labels: Labels, tz: dt.tzinfo | None = None
+) -> dict[str, Any]:
     contact = row["primary_contact"] or {}
     phone, email = contact.get("phone", ""), contact.get("email", "")
-    date, datetime = _DATE.to_representation, _DATETIME.to_representation
+    date = _DATE.to_representation
+    tz = tz or timezone.get_current_timezone()
+    english = labels.english()
     return {
         "id": row["id"],
         "code": row["code"],
@@ -130,8 +144,8 @@ def payload_from_row(row: dict[str, Any], *, sees: bool, labels: Labels) -> dict
         "email": email if sees else mask_email(email),
         "wechat": contact.get("wechat", ""),
         "decision_role": contact.get("decision_role", ""),
-        "industry": labels.choice("industry", row["industry_id"]),
-        "level": labels.choice("level", row["level_id"]),
+        "industry": labels.choice("industry", row["industry_id"], english=english),
+        "level": labels.choice("level", row["level_id"], english=english),
         "province": row["province"],
         "city": row["city"],
         "district": row["district"],
@@ -150,13 +164,15 @@ def payload_from_row(row: dict[str, Any], *, sees: bool, labels: Labels) -> dict
         "birthday": date(row["birthday"]) if row["birthday"] else None,
         "anniversary": date(row["anniversary"]) if row["anniversary"] else None,
         "remarks": row["remarks"],
-        "last_contact_at": datetime(row["last_contact_at"]) if row["last_contact_at"] else None,
+        "last_contact_at": (
+            _datetime_text(row["last_contact_at"], tz) if row["last_contact_at"] else None
+        ),
         "custom_fields": row["custom_fields"] or {},
         "external_source": row["external_source"],
         "external_id": row["external_id"],
         "version": row["version"],
-        "created_at": datetime(row["created_at"]),
-        "updated_at": datetime(row["updated_at"]),
+        "created_at": _datetime_text(row["created_at"], tz),
+        "updated_at": _datetime_text(row["updated_at"], tz),
     }
 
 

@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from guanxi.accounts.models import Team
-from guanxi.core.prepared import forget_prepared, prepared_values
+from guanxi.core.prepared import forget_prepared, prepared_values, prepared_values_in
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +44,19 @@ def test_a_query_that_can_match_nothing_answers_empty_without_sql():
     with CaptureQueriesContext(connection) as ctx:
         assert prepared_values(key="none", build=lambda v: Team.objects.none(), value=2) == []
     assert ctx.captured_queries == []
+
+
+def test_several_ids_each_take_their_place_whatever_the_order():
+    teams = [Team.objects.create(name=f"队{i}") for i in range(4)]
+    forget_prepared()
+
+    def build(values):
+        return Team.objects.filter(pk__in=values).order_by("pk").values("name")
+
+    ids = [t.pk for t in teams]
+    first = prepared_values_in(key="teams", build=build, values=[ids[0], ids[2]])
+    again = prepared_values_in(key="teams", build=build, values=[ids[3], ids[1]])
+    three = prepared_values_in(key="teams", build=build, values=ids[:3])
+    assert [r["name"] for r in first] == ["队0", "队2"]
+    assert [r["name"] for r in again] == ["队1", "队3"]
+    assert [r["name"] for r in three] == ["队0", "队1", "队2"]
