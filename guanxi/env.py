@@ -20,6 +20,17 @@ def flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def integer(name: str, default: int) -> int:
+    """A whole-number GUANXI_<name>; a bad value stops startup with the variable named."""
+    value = _get(name).strip()
+    if not value:
+        return default
+    try:
+        return int(value.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"GUANXI_{name} must be a whole number, not {value!r}") from None
+
+
 def data_dir() -> Path:
     path = Path(_get("DATA_DIR", str(BASE_DIR / "var"))).resolve()
     path.mkdir(parents=True, exist_ok=True)

@@ -148,6 +148,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "guanxi.core.staticfiles.StaticStorage"},
 }
 # Attachments are never served as public media: a view checks the viewer's scope first.
+# API tokens are checked against the database at most this often per process (revoking in
+# another process takes effect within it; in the same process at once).
+GUANXI_TOKEN_CACHE_SECONDS = env.integer("TOKEN_CACHE_SECONDS", 5)
+# Imports and exports (docs/import.md, docs/export.md).
+GUANXI_IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_MB", 200) * 1024 * 1024
+GUANXI_IMPORT_MAX_ROWS = env.integer("IMPORT_MAX_ROWS", 1_000_000)
+GUANXI_EXPORT_EXPIRY_HOURS = env.integer("EXPORT_EXPIRY_HOURS", 24)
 GUANXI_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 GUANXI_ATTACHMENT_EXTENSIONS = [
     "pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "xlsx", "xls", "docx", "doc",
