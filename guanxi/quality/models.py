@@ -19,6 +19,7 @@ class DuplicateGroup(models.Model):
     reasons = models.JSONField(_("reasons"), default=list)
     # Sorted member ids joined by commas: a rebuild recognises a group it found before.
     key = models.CharField(_("members key"), max_length=500, unique=True)
+    # When this group was found or last changed; the last scan's time is CheckScan "duplicates".
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -150,3 +151,41 @@ class MergedCustomer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.survivor_id}"
+
+
+class CheckScan(models.Model):
+    """When the nightly scan last ran a data-quality check (or the duplicate scan, slug
+    "duplicates"), and how far it read.
+
+    Checks like "invalid phones" match few rows that no index can find: counting them live
+    reads every contact (seconds at a million). The scan records the matching rows
+    (`CheckHit`); pages re-check those rows plus every row added since (id above
+    `scanned_to`) live, so a fixed row disappears at once and a new one shows at once."""
+
+    check_slug = models.CharField(_("check"), max_length=30, unique=True)
+    scanned_to = models.BigIntegerField(_("highest id read"))
+    scanned_at = models.DateTimeField(_("scanned at"))
+
+    class Meta:
+        verbose_name = _("data-quality check scan")
+        verbose_name_plural = _("data-quality check scans")
+
+    def __str__(self) -> str:
+        return f"{self.check_slug} ≤ {self.scanned_to}"
+
+
+class CheckHit(models.Model):
+    """A row (contact or customer, by the check) that failed a check at the last scan."""
+
+    check_slug = models.CharField(_("check"), max_length=30)
+    row_id = models.BigIntegerField(_("row id"))
+
+    class Meta:
+        verbose_name = _("data-quality check hit")
+        verbose_name_plural = _("data-quality check hits")
+        constraints = [
+            models.UniqueConstraint(fields=["check_slug", "row_id"], name="check_hit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_slug}: {self.row_id}"

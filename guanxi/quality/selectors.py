@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +20,13 @@ from guanxi.core.errors import NotFoundError
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.selectors import with_list_relations
 from guanxi.quality import finder
-from guanxi.quality.models import DuplicateDismissal, DuplicateGroup, DuplicateMember
+from guanxi.quality.models import (
+    CheckHit,
+    CheckScan,
+    DuplicateDismissal,
+    DuplicateGroup,
+    DuplicateMember,
+)
 
 # --- duplicate groups ------------------------------------------------------------------
 
@@ -59,7 +65,13 @@ def group_members(*, user: User, groups: list[DuplicateGroup]) -> dict[int, list
     for group_id, customer_id in links:
         by_group.setdefault(group_id, []).append(customer_id)
     ids = [pk for pks in by_group.values() for pk in pks]
-    customers = {c.pk: c for c in with_list_relations(Customer.objects.filter(pk__in=ids))}
+    # Only what a member row shows (name, region, owner, primary contact): the list pages'
+    # tags prefetch builds a manager per customer, and a page can hold ~300 members.
+    rows = Customer.objects.filter(pk__in=ids).select_related("owner")
+    primary = Prefetch(
+        "contacts", queryset=Contact.objects.filter(is_primary=True), to_attr="primary_contacts"
+    )
+    customers = {c.pk: c for c in rows.prefetch_related(primary)}
     return {
         group_id: [customers[pk] for pk in sorted(pks) if pk in customers]
         for group_id, pks in by_group.items()
@@ -67,9 +79,10 @@ def group_members(*, user: User, groups: list[DuplicateGroup]) -> dict[int, list
 
 
 def last_computed_at(*, user: User):
+    """When the last duplicate scan finished (None before the first)."""
     return (
-        DuplicateGroup.objects.order_by("-computed_at")
-        .values_list("computed_at", flat=True)
+        CheckScan.objects.filter(check_slug="duplicates")
+        .values_list("scanned_at", flat=True)
         .first()
     )
 
@@ -138,33 +151,71 @@ def _raw_bool(sql: str) -> RawSQL:
     return RawSQL(sql, [], output_field=BooleanField())  # noqa: S611 - constant SQL
 
 
+def _invalid_phone_rows() -> QuerySet[Contact]:
+    return Contact.objects.filter(
+        _raw_bool(f"({_bad_phone_sql('phone')} OR {_bad_phone_sql('phone_alt')})")
+    )
+
+
+def _invalid_email_rows() -> QuerySet[Contact]:
+    return Contact.objects.filter(_raw_bool(_bad_email_sql()))
+
+
+def _missing_required_rows() -> QuerySet[Customer]:
+    """No name, or no phone and no email on the primary contact (the rule of new customers)."""
+    reachable = Contact.objects.filter(customer_id=OuterRef("pk"), is_primary=True).filter(
+        ~Q(phone="") | ~Q(email="")
+    )
+    return Customer.objects.filter(Q(name="") | ~Exists(reachable))
+
+
+# Checks whose matches no index finds: the nightly scan records them (quality.CheckHit).
+SCANNED_CHECKS = {
+    "invalid-phones": _invalid_phone_rows,
+    "invalid-emails": _invalid_email_rows,
+    "missing-required": _missing_required_rows,
+}
+
+
+def check_scan_rows(slug: str) -> QuerySet:
+    """Every row failing a scanned check, unscoped: what the nightly scan reads."""
+    return SCANNED_CHECKS[slug]()
+
+
+def _flagged(slug: str) -> QuerySet:
+    """The rows of a scanned check: those the last scan found, plus every row added since,
+    each re-checked now (a fixed row drops out at once). Never scanned: every row."""
+    rows = SCANNED_CHECKS[slug]()
+    scanned_to = (
+        CheckScan.objects.filter(check_slug=slug).values_list("scanned_to", flat=True).first()
+    )
+    if scanned_to is None:
+        return rows
+    hits = CheckHit.objects.filter(check_slug=slug).values_list("row_id", flat=True)
+    newer = rows.model.objects.filter(pk__gt=scanned_to).values_list("pk", flat=True)
+    # One IN list (a handful of ids) the database looks up by primary key, instead of testing
+    # the condition on every row of the table.
+    return rows.filter(pk__in=hits.union(newer, all=True))
+
+
 def invalid_phone_contacts(*, user: User) -> QuerySet[Contact]:
-    condition = f"({_bad_phone_sql('phone')} OR {_bad_phone_sql('phone_alt')})"
     return (
-        visible_to(user, Contact.objects.select_related("customer", "customer__owner"))
-        .filter(_raw_bool(condition))
+        visible_to(user, _flagged("invalid-phones"))
+        .select_related("customer", "customer__owner")
         .order_by("-id")
     )
 
 
 def invalid_email_contacts(*, user: User) -> QuerySet[Contact]:
     return (
-        visible_to(user, Contact.objects.select_related("customer", "customer__owner"))
-        .filter(_raw_bool(_bad_email_sql()))
+        visible_to(user, _flagged("invalid-emails"))
+        .select_related("customer", "customer__owner")
         .order_by("-id")
     )
 
 
 def missing_required_customers(*, user: User) -> QuerySet[Customer]:
-    """No name, or no phone and no email on the primary contact (the rule of new customers)."""
-    reachable = Contact.objects.filter(customer_id=OuterRef("pk"), is_primary=True).filter(
-        ~Q(phone="") | ~Q(email="")
-    )
-    return (
-        visible_to(user, Customer.objects.all())
-        .filter(Q(name="") | ~Exists(reachable))
-        .order_by("-id")
-    )
+    return visible_to(user, _flagged("missing-required")).order_by("-id")
 
 
 def ownerless_customers(*, user: User) -> QuerySet[Customer]:

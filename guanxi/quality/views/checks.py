@@ -40,7 +40,10 @@ def check_count(request: HttpRequest, slug: str) -> HttpResponse:
     """One card's number, loaded by HTMX after the page: each count costs its own query."""
     require_perm(request.user, Perm.CUSTOMER_VIEW)
     _check(slug)
-    total = capped_count(selectors.check_rows(user=request.user, slug=slug), cap=COUNT_CAP)
+    # Unordered: a card needs no order, and "ORDER BY id DESC LIMIT" tempts PostgreSQL to walk
+    # the whole primary key when few rows match (no owner + a team scope at 1M: 800 → ~270 ms).
+    rows = selectors.check_rows(user=request.user, slug=slug).order_by()
+    total = capped_count(rows, cap=COUNT_CAP)
     return render(request, "quality/_count.html", {"total": total, "cap": COUNT_CAP})
 
 
