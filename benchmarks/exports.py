@@ -161,6 +161,7 @@ def main() -> int:
     if args.db == "sqlite" and not (OUT / "sqlite-1000000" / "guanxi.sqlite3").exists():
         raise SystemExit("benchmarks/out/sqlite-1000000/ is missing: run benchmarks/customers.py")
 
+    load_before = os.getloadavg()
     figures: list[Figure] = []
     workdir = Path(tempfile.mkdtemp(prefix="gx-export-bench-"))
     try:
@@ -193,11 +194,13 @@ def main() -> int:
                                   f"{sample['seconds']:.1f} s"))  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    # The machine is shared: the load average says how much of it the figures had.
+    load = f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
     meta = {"benchmark": "exports", "db": args.db, "rows": args.rows, "cpus": os.cpu_count(),
-            "date": time.strftime("%Y-%m-%d", time.gmtime())}  # fmt: skip
+            "date": time.strftime("%Y-%m-%d", time.gmtime()), "load_average_1min": load}  # fmt: skip
     if not args.as_json:
         print(f"\nexports benchmark — {args.db}, {args.rows:,} customers, {meta['cpus']} cores, "
-              f"{meta['date']}\n")  # fmt: skip
+              f"{meta['date']}, load average {load}\n")  # fmt: skip
     print_table(figures, as_json=args.as_json, meta=meta)
     return 0 if all(f.met is not False for f in figures) else 1
 

@@ -53,11 +53,11 @@ def write_file(
     )
     done = 0
     try:
-        for rows in export.entity.rows(
+        for count, columns in export.entity.chunks(
             user=user, qs=export.queryset, columns=export.columns, size=conf.chunk_rows()
         ):
-            writer.write_rows(rows)
-            done += len(rows)
+            writer.write_columns(columns)
+            done += count
             if progress is not None:
                 progress(done)
     finally:

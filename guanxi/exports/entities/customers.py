@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet, StringAgg, TextField, Value
+from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,6 @@ from guanxi.accounts.models import User
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.forms import CustomerFilterForm
 from guanxi.customers.models import (
-    Contact,
     Customer,
     CustomerSource,
     DecisionRole,
@@ -27,28 +27,37 @@ from guanxi.customers.models import (
 from guanxi.exports.cells import email_cell, phone_cell
 from guanxi.exports.entities.base import (
     TAG_JOINER,
+    Chunk,
     Column,
     Context,
     ExportEntity,
+    Values,
     choice,
-    yes_no,
+    coded,
+    fetch_raw,
+    local_time,
+    looked_up,
+    raw,
+    yes_no_of,
 )
 
-CONTACT_KEYS = {"contact_name", "contact_title", "phone", "email", "wechat", "decision_role"}
+# The primary contact is joined into the chunk's query: a unique partial index
+# (contact_one_primary) makes it at most one row per customer, so the join adds no rows.
+PRIMARY = "primary_contact"
 
 
 def _labels(model: type[Industry] | type[Level]) -> dict[int, str]:
     return {obj.pk: str(obj) for obj in model.objects.all()}
 
 
-def _of_customers(qs: QuerySet, ids: list[int]) -> QuerySet:
+def _of_customers(qs: QuerySet, ids: Sequence[int]) -> QuerySet:
     """Rows of these customers. A dense chunk (ids close together, as in an unfiltered export)
     reads an id range: binding 5,000 parameters costs more than the query itself. Extra rows
     of a range are ignored by the caller's lookups."""
     low, high = min(ids), max(ids)
     if high - low < 4 * len(ids):
         return qs.filter(customer_id__gte=low, customer_id__lte=high)
-    return qs.filter(customer_id__in=ids)
+    return qs.filter(customer_id__in=list(ids))
 
 
 def customer_queryset(*, user: User, query: QueryDict, ids: Sequence[int]) -> QuerySet[Customer]:
@@ -60,16 +69,29 @@ def customer_queryset(*, user: User, query: QueryDict, ids: Sequence[int]) -> Qu
     return qs.order_by()
 
 
-def _contact(key: str) -> Any:
-    return lambda row, ctx: (row["_contact"] or {}).get(key, "")
+def _contact(field: str) -> Values:
+    """A field of the primary contact (None when there is none: an empty cell)."""
+    return raw(f"{PRIMARY}__{field}")
 
 
-def _phone(row: dict, ctx: Context) -> str:
-    return phone_cell((row["_contact"] or {}).get("phone", ""), sees=ctx.sees)
+def _contact_role(chunk: Chunk, ctx: Context) -> list[str]:
+    return list(map(ctx.extra["decision_role"].__getitem__, chunk.col(f"{PRIMARY}__decision_role")))
 
 
-def _email(row: dict, ctx: Context) -> str:
-    return email_cell((row["_contact"] or {}).get("email", ""), sees=ctx.sees)
+def _phones(values: Values) -> Values:
+    def phones(chunk: Chunk, ctx: Context) -> list[str]:
+        sees = ctx.sees
+        return [phone_cell(v, sees=sees) for v in values(chunk, ctx)]
+
+    return phones
+
+
+def _emails(values: Values) -> Values:
+    def emails(chunk: Chunk, ctx: Context) -> list[str]:
+        sees = ctx.sees
+        return [email_cell(v, sees=sees) for v in values(chunk, ctx)]
+
+    return emails
 
 
 _kind, _source, _intent, _stage, _role = (
@@ -79,46 +101,57 @@ _kind, _source, _intent, _stage, _role = (
 
 
 def _plain(name: str, label: Any, *, default: bool = False) -> Column:
-    return Column(name, label, lambda row, ctx: row[name], needs=(name,), default=default)
+    return Column(name, label, raw(name), needs=(name,), default=default)
 
 
 def _choice(name: str, label: Any, *, default: bool = False) -> Column:
     """A coded value by its label (ctx.extra[name] maps code → label)."""
+    return Column(name, label, coded(name), needs=(name,), default=default)
 
-    def get(row: dict, ctx: Context) -> str:
-        return ctx.extra[name](row[name])
 
-    return Column(name, label, get, needs=(name,), default=default)
+def _time(name: str, label: Any, *, default: bool = False) -> Column:
+    return Column(name, label, local_time(name), needs=(name,), default=default)
+
+
+def _label(
+    key: str, label: Any, *, table: Callable[[Context], dict], default: bool = False
+) -> Column:
+    """A foreign key by its label from a dict loaded once per export."""
+    field = f"{key}_id"
+    return Column(key, label, looked_up(field, table), needs=(field,), default=default)
 
 
 CUSTOMER_COLUMNS: tuple[Column, ...] = (
     _plain("code", _("Code"), default=True),
     _plain("name", _("Customer name"), default=True),
     _choice("kind", _("Type")),
-    Column("contact_name", _("Contact name"), _contact("name"), default=True),
-    Column("contact_title", _("Job title"), _contact("title")),
-    Column("phone", _("Phone"), _phone, default=True),
-    Column("email", _("Email address"), _email, default=True),
-    Column("wechat", _("WeChat ID"), _contact("wechat")),
+    Column(
+        "contact_name",
+        _("Contact name"),
+        _contact("name"),
+        needs=(f"{PRIMARY}__name",),
+        default=True,
+    ),
+    Column("contact_title", _("Job title"), _contact("title"), needs=(f"{PRIMARY}__title",)),
+    Column(
+        "phone", _("Phone"), _phones(_contact("phone")), needs=(f"{PRIMARY}__phone",), default=True
+    ),
+    Column(
+        "email",
+        _("Email address"),
+        _emails(_contact("email")),
+        needs=(f"{PRIMARY}__email",),
+        default=True,
+    ),
+    Column("wechat", _("WeChat ID"), _contact("wechat"), needs=(f"{PRIMARY}__wechat",)),
     Column(
         "decision_role",
         _("Role in decision chain"),
-        lambda row, ctx: ctx.extra["decision_role"]((row["_contact"] or {}).get("decision_role")),
+        _contact_role,
+        needs=(f"{PRIMARY}__decision_role",),
     ),
-    Column(
-        "industry",
-        _("Industry"),
-        lambda row, ctx: ctx.extra["industries"].get(row["industry_id"], ""),
-        needs=("industry_id",),
-        default=True,
-    ),
-    Column(
-        "level",
-        _("Level"),
-        lambda row, ctx: ctx.extra["levels"].get(row["level_id"], ""),
-        needs=("level_id",),
-        default=True,
-    ),
+    _label("industry", _("Industry"), table=lambda ctx: ctx.extra["industries"], default=True),
+    _label("level", _("Level"), table=lambda ctx: ctx.extra["levels"], default=True),
     _choice("intent", _("Intent"), default=True),
     _choice("stage", _("Lifecycle stage"), default=True),
     _choice("source", _("Source")),
@@ -126,48 +159,18 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
     _plain("city", _("City"), default=True),
     _plain("district", _("District")),
     _plain("address", _("Address")),
-    Column(
-        "owner",
-        _("Owner"),
-        lambda row, ctx: ctx.users.get(row["owner_id"], ""),
-        needs=("owner_id",),
-        default=True,
-    ),
-    Column(
-        "team", _("Team"), lambda row, ctx: ctx.teams.get(row["team_id"], ""), needs=("team_id",)
-    ),
-    Column(
-        "department",
-        _("Department"),
-        lambda row, ctx: ctx.departments.get(row["department_id"], ""),
-        needs=("department_id",),
-    ),
-    Column("tags", _("Tags"), lambda row, ctx: TAG_JOINER.join(row["_tags"]), default=True),
+    _label("owner", _("Owner"), table=lambda ctx: ctx.users, default=True),
+    _label("team", _("Team"), table=lambda ctx: ctx.teams),
+    _label("department", _("Department"), table=lambda ctx: ctx.departments),
+    Column("tags", _("Tags"), lambda chunk, ctx: chunk.extra["tags"], default=True),
     _plain("demand", _("Demand description")),
     _plain("expected_close_date", _("Expected close date")),
     _plain("birthday", _("Birthday")),
     _plain("anniversary", _("Cooperation anniversary")),
     _plain("remarks", _("Remarks")),
-    Column(
-        "last_contact_at",
-        _("Last contact"),
-        lambda row, ctx: ctx.local(row["last_contact_at"]),
-        needs=("last_contact_at",),
-        default=True,
-    ),
-    Column(
-        "created_at",
-        _("Created at"),
-        lambda row, ctx: ctx.local(row["created_at"]),
-        needs=("created_at",),
-        default=True,
-    ),
-    Column(
-        "updated_at",
-        _("Updated at"),
-        lambda row, ctx: ctx.local(row["updated_at"]),
-        needs=("updated_at",),
-    ),
+    _time("last_contact_at", _("Last contact"), default=True),
+    _time("created_at", _("Created at"), default=True),
+    _time("updated_at", _("Updated at")),
     _plain("external_id", _("External id")),
 )
 
@@ -195,27 +198,31 @@ class CustomersExport(ExportEntity):
             decision_role=choice(_role),
         )
 
-    def enrich(self, rows: list[dict], ctx: Context, keys: set[str]) -> None:
-        ids = [row["pk"] for row in rows]
-        contacts: dict[int, dict] = {}
-        if keys & CONTACT_KEYS:
-            contacts = {
-                c["customer_id"]: c
-                for c in _of_customers(Contact.objects.filter(is_primary=True), ids).values(
-                    "customer_id", "name", "title", "phone", "email", "wechat", "decision_role"
-                )
-            }
-        tags: dict[int, list[str]] = {}
-        if "tags" in keys:
-            names = ctx.extra["tags"]
-            pairs = _of_customers(Customer.tags.through.objects.all(), ids).values_list(
-                "customer_id", "tag_id"
+    def reading(self, qs: QuerySet) -> QuerySet:
+        primary = FilteredRelation("contacts", condition=Q(contacts__is_primary=True))
+        return qs.annotate(**{PRIMARY: primary})
+
+    def enrich(self, chunk: Chunk, ctx: Context, keys: set[str]) -> None:
+        """The chunk's tags: one query giving each customer's tag ids as one string ("3,7");
+        a customer base has few distinct combinations, so each is named, sorted and joined
+        once per export and every row is a dict lookup."""
+        if "tags" not in keys:
+            return
+        pairs = Customer.tags.through.objects.order_by()
+        by_customer = dict(
+            fetch_raw(
+                _of_customers(pairs, chunk.ids)
+                .values("customer_id")
+                .annotate(ids=StringAgg(Cast("tag_id", TextField()), Value(",")))
+                .values_list("customer_id", "ids")
             )
-            for customer_id, tag_id in pairs:
-                tags.setdefault(customer_id, []).append(names.get(tag_id, ""))
-        for row in rows:
-            row["_contact"] = contacts.get(row["pk"])
-            row["_tags"] = sorted(tags.get(row["pk"], ()))
+        )
+        shown: dict[str | None, str] = ctx.extra.setdefault("tag_sets", {None: ""})
+        names = ctx.extra["tags"]
+        for combination in set(by_customer.values()) - shown.keys():
+            found = (names.get(int(pk), "") for pk in combination.split(","))
+            shown[combination] = TAG_JOINER.join(sorted(found))
+        chunk.extra["tags"] = list(map(shown.__getitem__, map(by_customer.get, chunk.ids)))
 
 
 class ContactsExport(ExportEntity):
@@ -227,56 +234,34 @@ class ContactsExport(ExportEntity):
         Column(
             "customer_code",
             _("Customer code"),
-            lambda row, ctx: row["customer__code"],
+            raw("customer__code"),
             needs=("customer__code",),
             default=True,
         ),
         Column(
             "customer_name",
             _("Customer name"),
-            lambda row, ctx: row["customer__name"],
+            raw("customer__name"),
             needs=("customer__name",),
             default=True,
         ),
         _plain("name", _("Contact name"), default=True),
         _plain("title", _("Job title"), default=True),
-        Column(
-            "phone",
-            _("Phone"),
-            lambda row, ctx: phone_cell(row["phone"], sees=ctx.sees),
-            needs=("phone",),
-            default=True,
-        ),
-        Column(
-            "phone_alt",
-            _("Other phone"),
-            lambda row, ctx: phone_cell(row["phone_alt"], sees=ctx.sees),
-            needs=("phone_alt",),
-        ),
-        Column(
-            "email",
-            _("Email address"),
-            lambda row, ctx: email_cell(row["email"], sees=ctx.sees),
-            needs=("email",),
-            default=True,
-        ),
+        Column("phone", _("Phone"), _phones(raw("phone")), needs=("phone",), default=True),
+        Column("phone_alt", _("Other phone"), _phones(raw("phone_alt")), needs=("phone_alt",)),
+        Column("email", _("Email address"), _emails(raw("email")), needs=("email",), default=True),
         _plain("wechat", _("WeChat ID"), default=True),
         _choice("decision_role", _("Role in decision chain"), default=True),
         Column(
             "is_primary",
             _("Primary contact"),
-            lambda row, ctx: yes_no(row["is_primary"]),
+            yes_no_of("is_primary"),
             needs=("is_primary",),
             default=True,
         ),
         _plain("birthday", _("Birthday")),
         _plain("remarks", _("Remarks")),
-        Column(
-            "created_at",
-            _("Created at"),
-            lambda row, ctx: ctx.local(row["created_at"]),
-            needs=("created_at",),
-        ),
+        _time("created_at", _("Created at")),
     )
 
     def filter_form(self, *, user: User, query: QueryDict) -> CustomerFilterForm:

@@ -16,49 +16,48 @@ from guanxi.accounts.models import User
 from guanxi.core.forms import BootstrapMixin
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.forms import ANY, UserChoiceField, date_input
-from guanxi.exports.entities.base import Column, Context, ExportEntity, choice
+from guanxi.exports.entities.base import (
+    Column,
+    Context,
+    ExportEntity,
+    choice,
+    coded,
+    local_time,
+    looked_up,
+    raw,
+    text,
+)
 from guanxi.followups import selectors as followup_selectors
 from guanxi.followups.forms import FollowUpFilterForm
 from guanxi.followups.models import Channel, TaskPriority, TaskSource, TaskStatus
 
 
 def _value(name: str, label: Any, *, default: bool = False) -> Column:
-    return Column(name, label, lambda row, ctx: row[name], needs=(name,), default=default)
+    return Column(name, label, raw(name), needs=(name,), default=default)
 
 
 def _time(name: str, label: Any, *, default: bool = False) -> Column:
-    return Column(
-        name, label, lambda row, ctx: ctx.local(row[name]), needs=(name,), default=default
-    )
+    return Column(name, label, local_time(name), needs=(name,), default=default)
 
 
 def _person(name: str, label: Any, *, default: bool = False) -> Column:
     field = f"{name}_id"
     return Column(
-        name, label, lambda row, ctx: ctx.users.get(row[field], ""), needs=(field,), default=default
+        name, label, looked_up(field, lambda ctx: ctx.users), needs=(field,), default=default
     )
 
 
 def _coded(name: str, label: Any, *, default: bool = False) -> Column:
-    return Column(
-        name, label, lambda row, ctx: ctx.extra[name](row[name]), needs=(name,), default=default
-    )
+    return Column(name, label, coded(name), needs=(name,), default=default)
 
 
-_CUSTOMER_CODE = Column(
-    "customer_code",
-    _("Customer code"),
-    lambda row, ctx: row["customer__code"] or "",
-    needs=("customer__code",),
-    default=True,
-)
-_CUSTOMER_NAME = Column(
-    "customer_name",
-    _("Customer name"),
-    lambda row, ctx: row["customer__name"] or "",
-    needs=("customer__name",),
-    default=True,
-)
+def _joined(key: str, label: Any, *, name: str, default: bool = True) -> Column:
+    """Text of a related row (None when there is none → "")."""
+    return Column(key, label, text(name), needs=(name,), default=default)
+
+
+_CUSTOMER_CODE = _joined("customer_code", _("Customer code"), name="customer__code")
+_CUSTOMER_NAME = _joined("customer_name", _("Customer name"), name="customer__name")
 
 
 class FollowUpsExport(ExportEntity):
@@ -69,13 +68,7 @@ class FollowUpsExport(ExportEntity):
         _CUSTOMER_CODE,
         _CUSTOMER_NAME,
         _coded("channel", _("Channel"), default=True),
-        Column(
-            "contact",
-            _("Contact"),
-            lambda row, ctx: row["contact__name"] or "",
-            needs=("contact__name",),
-            default=True,
-        ),
+        _joined("contact", _("Contact"), name="contact__name"),
         _value("content", _("Content"), default=True),
         _value("feedback", _("Customer feedback"), default=True),
         _value("next_step", _("Next step"), default=True),
