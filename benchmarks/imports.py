@@ -66,6 +66,15 @@ def _prepare(db: str, existing: int) -> dict[str, str]:
                 sys.exit(f"missing template database {PG_TEMPLATE}")
             conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{PG_DB}" TEMPLATE "{PG_TEMPLATE}"')
+        with psycopg.connect(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}", autocommit=True) as conn:
+            # The template may hold an older draft of the imports tables: rebuild them from
+            # the current migrations in this disposable copy (main() migrates).
+            tables = [r[0] for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE tablename LIKE 'imports\\_%%'"
+            )]  # fmt: skip
+            for table in tables:
+                conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            conn.execute("DELETE FROM django_migrations WHERE app = 'imports'")
         env["GUANXI_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
         target = OUT / "imports-postgres"
         target.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
@@ -148,44 +148,72 @@ def _why(kind: str) -> str:
 
 
 def _database_matches(rows: list[CleanRow]) -> dict[str, dict[str, int]]:
-    """{key kind: {value: customer id}}: one query per kind for the whole batch."""
+    """{key kind: {value: customer id}}: one query per kind for the whole batch.
+
+    Plain SQL: the ORM spends ~5 ms building each 2,000-value IN lookup, more than the
+    database takes to answer it through the indexes."""
     phones = {r.values["phone"] for r in rows if r.values.get("phone")}
     emails = {r.values["email"] for r in rows if r.values.get("email")}
     codes = {r.values["code"] for r in rows if r.values.get("code")}
     external = {r.values["external_id"] for r in rows if r.values.get("external_id")}
     found: dict[str, dict[str, int]] = {"phone": {}, "email": {}, "code": {}, "ext": {}}
-    contacts = Contact.objects.all()
-    if phones:
-        for column in ("phone", "phone_alt"):
-            # The `<> ''` repeats the partial index's condition so the index applies.
-            hits = contacts.filter(**{f"{column}__in": list(phones)}).exclude(**{column: ""})
-            for value, customer_id in hits.values_list(column, "customer_id").order_by("id"):
-                found["phone"].setdefault(value, customer_id)
-    if emails:
-        hits = contacts.filter(email__in=list(emails)).exclude(email="")
-        for value, customer_id in hits.values_list("email", "customer_id").order_by("id"):
-            found["email"].setdefault(value, customer_id)
-    if codes:
-        found["code"] = dict(
-            Customer.objects.filter(code__in=list(codes)).values_list("code", "pk")
-        )
-    if external:
-        for source, ext_id, pk in Customer.objects.filter(
-            external_id__in=list(external)
-        ).values_list("external_source", "external_id", "pk"):
-            found["ext"][f"{source}\x00{ext_id}"] = pk
+    contact, customer = Contact._meta.db_table, Customer._meta.db_table
+    # `NOT (x = '')` is the partial indexes' condition word for word: SQLite uses a partial
+    # index only when the query repeats it (`x <> ''` scans all contacts).
+    for column in ("phone", "phone_alt"):
+        for value, customer_id in _in_query(
+            f"SELECT {column}, customer_id FROM {contact} WHERE NOT ({column} = '') AND {column} IN",  # noqa: S608
+            phones,
+            order="id",
+        ):
+            found["phone"].setdefault(value, customer_id)
+    for value, customer_id in _in_query(
+        f"SELECT email, customer_id FROM {contact} WHERE NOT (email = '') AND email IN",  # noqa: S608
+        emails,
+        order="id",
+    ):
+        found["email"].setdefault(value, customer_id)
+    found["code"] = dict(_in_query(f"SELECT code, id FROM {customer} WHERE code IN", codes))  # noqa: S608
+    for source, ext_id, pk in _in_query(
+        f"SELECT external_source, external_id, id FROM {customer} WHERE NOT (external_id = '') AND external_id IN",  # noqa: S608
+        external,
+    ):
+        found["ext"][f"{source}\x00{ext_id}"] = pk
     return found
+
+
+# Values per IN list. PostgreSQL estimates ~16 rows per name key on the 1M base, so with
+# 5,000 keys (and a LIMIT) it expects a large result and scans the whole table (0.5–0.8 s a
+# batch); with ≤ 1,000 it searches the index (~1 ms). Measured with EXPLAIN ANALYZE.
+_IN_CHUNK = 500
+
+
+def _in_query(head: str, values: set[str], *, order: str = "") -> list[tuple]:
+    """`head (%s, …)` for `values`, in chunks under the database's parameter limit."""
+    if not values:
+        return []
+    items, out = sorted(values), []
+    per = min(_IN_CHUNK, connection.features.max_query_params or _IN_CHUNK)
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), per):
+            chunk = items[start : start + per]
+            tail = f" ORDER BY {order}" if order else ""
+            # Table and column names are constants above; the values are parameters.
+            cursor.execute(f"{head} ({', '.join(['%s'] * len(chunk))}){tail}", chunk)
+            out.extend(cursor.fetchall())
+    return out
 
 
 def _likely_matches(rows: list[CleanRow], scope) -> dict[str, tuple[int, str, int]]:
     """name key → (customer id, name, score) of the best-scoring existing visible customer."""
     keys = {r.values["name_key"]: r.values["name"] for r in rows if r.values.get("name_key")}
-    if not keys:
-        return {}
     best: dict[str, tuple[int, str, int]] = {}
-    candidates = scope.filter(Q(name_key__in=list(keys))).values_list("name_key", "pk", "name")
-    for key, pk, name in candidates[: len(keys) * 5]:
-        score = round(fuzz.ratio(keys[key], name))
-        if score >= LIKELY_SCORE and score > best.get(key, (0, "", -1))[2]:
-            best[key] = (pk, name, score)
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[start : start + _IN_CHUNK]
+        candidates = scope.filter(name_key__in=chunk).values_list("name_key", "pk", "name")
+        for key, pk, name in candidates[: len(chunk) * 5]:
+            score = round(fuzz.ratio(keys[key], name))
+            if score >= LIKELY_SCORE and score > best.get(key, (0, "", -1))[2]:
+                best[key] = (pk, name, score)
     return best

@@ -100,7 +100,9 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
+@lru_cache(maxsize=4096)
 def _key(value: str) -> str:
+    # Enum cells repeat (高, 制造业 …): normalise each distinct text once per process.
     return normalize_header(value)
 
 
