@@ -2,7 +2,7 @@
 
 Why our own .xlsx writer: at a million rows of 15 columns, openpyxl's write-only mode needs
 ~220 s and xlsxwriter's constant-memory mode ~100 s on this project's reference machine
-(docs/decisions/exports.md); the target is 60 s for the whole export. An .xlsx sheet is a
+(docs/decisions.md, "Exports"); the target is 60 s for the whole export. An .xlsx sheet is a
 zipped XML document; we stream it a chunk at a time with inline strings, in constant memory,
 checking and formatting a column at a time (`write_columns`) and deflating in a thread.
 Files are read back with openpyxl and python-calamine in the tests.

@@ -111,6 +111,17 @@ class ImportJob(models.Model):
         }
 
     @property
+    def is_checked_only(self) -> bool:
+        """Checked but not imported: the list shows what the check expects, marked as such."""
+        return self.status == Status.VALIDATED
+
+    @property
+    def list_counts(self) -> dict[str, int]:
+        if self.is_checked_only:
+            return {key: self.check_counts.get(key, 0) for key in self.counts_dict}
+        return self.counts_dict
+
+    @property
     def is_active(self) -> bool:
         return self.status in (Status.CHECKING, Status.QUEUED, Status.RUNNING)
 

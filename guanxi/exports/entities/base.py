@@ -3,7 +3,7 @@ the filter, and rows read in keyset chunks of raw database values, converted col
 
 Why raw values and columns: at a million rows the ORM's per-row work (values() dicts, SQLite
 datetime converters) and a Python call per cell cost more than reading and writing the file
-(docs/decisions/exports.md). Each chunk runs the scoped queryset's own compiled SQL, so scope
+(docs/decisions.md, "Exports"). Each chunk runs the scoped queryset's own compiled SQL, so scope
 and filters are exactly the list's; each column is then converted in one pass (`map` over a
 label dict, one time-zone converter), never by a per-cell getter.
 """

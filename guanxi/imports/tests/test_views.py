@@ -83,3 +83,14 @@ def test_list_shows_own_jobs(client):
     mine = run(user, DATA)
     page = client.get(reverse("imports:list")).content.decode()
     assert reverse("imports:detail", args=[mine.pk]) in page
+
+
+def test_list_shows_a_checked_jobs_expected_counts_marked_as_not_imported(client):
+    user = _login(client, "supervisor")
+    job = ImportJob.objects.create(
+        created_by=user, file_name="c.xlsx", status="validated",
+        check_counts={"created": 7, "updated": 0, "duplicates": 2, "likely": 0, "invalid": 1},
+    )  # fmt: skip
+    page = client.get(reverse("imports:list")).content.decode()
+    assert reverse("imports:detail", args=[job.pk]) in page
+    assert 'text-body-secondary fst-italic" title="检查预计的数量，尚未导入">7</td>' in page
