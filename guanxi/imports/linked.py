@@ -30,7 +30,7 @@ from guanxi.imports.models import (
     Mode,
     ProblemKind,
 )
-from guanxi.imports.rows import CleanRow
+from guanxi.imports.rows import CleanRow, join_reasons
 
 if TYPE_CHECKING:
     from guanxi.imports.running import Tally
@@ -122,7 +122,10 @@ def apply(*, job: ImportJob, decisions: list[Decision], tally: Tally) -> None:
             tally.invalid += 1
             tally.problems.append(
                 ImportProblem(
-                    job=job, row=d.row.number, kind=ProblemKind.INVALID, reason="; ".join(reasons)
+                    job=job,
+                    row=d.row.number,
+                    kind=ProblemKind.INVALID,
+                    reason=join_reasons(reasons),
                 )
             )
             continue

@@ -17,6 +17,7 @@ from guanxi.customers.models import CustomerSource, Industry, Intent, Kind, Leve
 from guanxi.imports.mapping import FIELDS
 from guanxi.imports.models import Entity, ImportJob, ImportProblem, ProblemKind
 from guanxi.imports.reading import iter_rows, open_sheet
+from guanxi.imports.rows import join_reasons
 
 
 def _cell(sheet: Any, value: Any) -> WriteOnlyCell:
@@ -50,7 +51,7 @@ def error_report_write(*, job: ImportJob) -> str:
     for number, cells in iter_rows(info):
         if number in reasons:
             sheet.append(
-                [_cell(sheet, c) for c in cells] + [_cell(sheet, "; ".join(reasons[number]))]
+                [_cell(sheet, c) for c in cells] + [_cell(sheet, join_reasons(reasons[number]))]
             )
     relative = Path("imports") / job.stored_path.rsplit("/", 1)[0] / f"errors-{job.pk}.xlsx"
     target = Path(settings.DATA_DIR) / relative

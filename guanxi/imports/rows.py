@@ -228,7 +228,7 @@ def clean_row(context: RowContext, number: int, cells: list[Any]) -> CleanRow:
 
 
 def _fail(context: RowContext, reasons: list[str], key: str, message: str) -> None:
-    reasons.append(f"{context.label(key)}: {message}")
+    reasons.append(field_reason(context.label(key), message))
 
 
 def _strings(context: RowContext, raw: dict[str, Any], keys: tuple[str, ...], reasons, out) -> None:
@@ -331,7 +331,7 @@ def _customer(context: RowContext, raw: dict[str, Any], reasons: list[str]) -> d
         }
         for key, messages in errors.items():
             label = context.label(CUSTOM_PREFIX + key.split(".", 1)[-1])
-            reasons.extend(f"{label}: {m}" for m in messages)
+            reasons.extend(field_reason(label, m) for m in messages)
     if out.get("name"):
         out["name_key"] = company_name_key(out["name"])
     return out
@@ -435,3 +435,18 @@ def contact_values(values: dict[str, Any]) -> dict[str, Any]:
         "wechat": "wechat",
     }
     return {name: values[key] for key, name in names.items() if key in values}
+
+
+def join_reasons(reasons: list[str]) -> str:
+    """Several reasons as one sentence run: 电话：…。意向等级：…。 / Phone: …. Intent: …."""
+    text = ""
+    for reason in reasons:
+        if text:
+            text += "" if text.endswith(("。", "！", "？")) else " "
+        text += reason
+    return text
+
+
+def field_reason(field: object, message: object) -> str:
+    """"手机号：…" in Chinese (full-width colon), "Phone: …" in English."""
+    return _("%(field)s: %(reason)s") % {"field": field, "reason": message}

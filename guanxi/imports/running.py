@@ -43,7 +43,7 @@ from guanxi.imports.models import (
     Status,
 )
 from guanxi.imports.reading import SheetFile, file_kind, iter_rows
-from guanxi.imports.rows import CleanRow, RowContext, clean_row, contact_values
+from guanxi.imports.rows import CleanRow, RowContext, clean_row, contact_values, join_reasons
 
 # Rows per transaction. Larger batches share more index pages between rows (each batch
 # dirties ~10 random B-tree leaves per customer on a 1M-customer base) and pay the commit
@@ -119,7 +119,7 @@ def _triage(
             tally.invalid += 1
             tally.problems.append(
                 _problem(
-                    job, row.number, ProblemKind.INVALID, "; ".join(row.reasons), dry_run=dry_run
+                    job, row.number, ProblemKind.INVALID, join_reasons(row.reasons), dry_run=dry_run
                 )
             )
         else:

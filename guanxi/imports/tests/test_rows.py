@@ -161,3 +161,11 @@ def test_cached_pinyin_keys_equal_the_core_ones():
     names = ["重庆银行股份有限公司", "长沙长虹电器", "行长", "ABC科技 Co.,Ltd", "上海某某科技有限公司",
              "厦门 重工", "乐乐音乐", "单县单氏商行", "张三", ""]  # fmt: skip
     assert [pinyin_keys_cached(n) for n in names] == [pinyin_keys(n) for n in names]
+
+
+def test_several_reasons_read_as_one_run_of_sentences():
+    from guanxi.imports.rows import join_reasons
+
+    assert join_reasons(["电话无效。", "意向等级无法识别。"]) == "电话无效。意向等级无法识别。"
+    assert join_reasons(["Bad phone.", "Unknown intent."]) == "Bad phone. Unknown intent."
+    assert join_reasons([]) == ""
