@@ -448,5 +448,5 @@ def join_reasons(reasons: list[str]) -> str:
 
 
 def field_reason(field: object, message: object) -> str:
-    """"手机号：…" in Chinese (full-width colon), "Phone: …" in English."""
+    """ "手机号：…" in Chinese (full-width colon), "Phone: …" in English."""
     return _("%(field)s: %(reason)s") % {"field": field, "reason": message}
