@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from guanxi.imports import services
 from guanxi.imports.models import ImportJob
 
-# Headers of the seed documents' sample tables (/work/shared/seeds/000 and 003/004).
+# Headers of the seed documents' sample tables (the shared seeds 000 and 003/004).
 SEED_HEADERS = ["客户名称", "行业", "联系人", "手机号", "层级", "标签"]
 SEED_ENGLISH = ["customer_id", "company_name", "industry", "contact_name", "phone", "e", "level",
                 "tags", "last_contact"]  # fmt: skip
