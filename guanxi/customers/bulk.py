@@ -17,14 +17,10 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
-from pypinyin import Style
-from pypinyin.core import _default_convert as _PINYIN_CONVERTER
-from pypinyin.core import _default_pinyin as _PINYIN
 
 from guanxi.accounts.models import User
 from guanxi.accounts.permissions import Perm, require_perm
@@ -34,7 +30,7 @@ from guanxi.core import clock
 from guanxi.core.events import Event, publish
 from guanxi.core.model_update import jsonable, model_update
 from guanxi.core.names import company_name_key
-from guanxi.core.pinyin import _KEEP, _LATIN, pinyin_keys
+from guanxi.core.pinyin import pinyin_keys
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.services import customer_codes_allocate, tags_get_or_create
 from guanxi.demo.bulk import RowWriter
@@ -75,39 +71,6 @@ class OrgOf:
 
     def __call__(self, owner_id: int | None) -> tuple[int | None, int | None]:
         return self.rows.get(owner_id, (None, None)) if owner_id else (None, None)
-
-
-def _no_pinyin(text: str) -> list[str]:
-    return [_LATIN + text]
-
-
-@lru_cache(maxsize=100_000)
-def _word_pinyin(word: str) -> tuple[str, ...]:
-    return tuple(
-        p[0] for p in _PINYIN_CONVERTER.convert(word, Style.NORMAL, False, _no_pinyin, strict=True)
-    )
-
-
-def pinyin_keys_cached(text: str) -> tuple[str, str]:
-    """core.pinyin.pinyin_keys, ~6× faster for batches: pypinyin segments a name into words
-    and converts each on its own, so converting each distinct word once (科技, 有限公司, 上海 …
-    recur across company names) gives the same keys (tests/test_bulk.py compares them)."""
-    if not text:
-        return "", ""
-    full, initials = [], []
-    for word in _PINYIN.seg(text):
-        for segment in _word_pinyin(word):
-            if segment.startswith(_LATIN):
-                latin = segment[1:].lower()
-                full.append(latin)
-                initials.append(latin)
-            else:
-                full.append(segment)
-                initials.append(segment[:1])
-    return (
-        _KEEP.sub("", "".join(full).lower())[:400],
-        _KEEP.sub("", "".join(initials).lower())[:200],
-    )
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
@@ -228,7 +191,7 @@ def customers_create_many(
     tags = {t.name: t.pk for t in tags_get_or_create(names={n for r in rows for n in r.tags})}
     for pk, row in zip(ids, rows, strict=True):
         v = row.values
-        full, initials = pinyin_keys_cached(row.name)
+        full, initials = pinyin_keys(row.name)
         team, department = org(row.owner_id)
         code = row.code or next(fresh)
         customers.append((

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
@@ -32,6 +31,7 @@ from guanxi.core.model_update import jsonable
 from guanxi.core.names import company_name_key
 from guanxi.core.pinyin import pinyin_keys
 from guanxi.customers.models import Contact, Customer
+from guanxi.customers.services import customer_version_claim
 
 # Choosable fields → the model fields each choice carries. A region or an external id is
 # taken as a whole: 上海市 with 杭州市's district, or one system's id with another's, is nonsense.
@@ -203,16 +203,7 @@ def customers_merge(
     if visible_to(actor, Customer.objects.filter(pk__in=all_ids)).count() != len(all_ids):
         raise NotFoundError(_("Customer not found."))
     with transaction.atomic():
-        locked = Customer.objects.filter(pk=survivor.pk)
-        if expected_version is not None:
-            locked = locked.filter(version=expected_version)
-        if not locked.update(version=F("version") + 1):
-            raise ConflictError(
-                _(
-                    "This customer was changed by someone else since you opened it. "
-                    "Reload to see their changes, then apply yours again."
-                )
-            )
+        customer_version_claim(customer_id=survivor.pk, expected_version=expected_version)
         rows = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=all_ids)}
         if len(rows) != len(all_ids):  # one was deleted or merged a moment ago
             raise NotFoundError(_("Customer not found."))

@@ -259,6 +259,21 @@ def customer_create(
     return customer
 
 
+def customer_version_claim(*, customer_id: int, expected_version: int | None) -> None:
+    """Bump the version inside the caller's transaction; a stale `expected_version` (someone
+    saved in between) raises ConflictError (HTTP 409) and nothing is written."""
+    locked = Customer.objects.filter(pk=customer_id)
+    if expected_version is not None:
+        locked = locked.filter(version=expected_version)
+    if not locked.update(version=F("version") + 1):
+        raise ConflictError(
+            _(
+                "This customer was changed by someone else since you opened it. "
+                "Reload to see their changes, then apply yours again."
+            )
+        )
+
+
 def customer_update(
     *,
     actor: User | None,
@@ -285,16 +300,7 @@ def customer_update(
     raise_if(errors)
 
     with transaction.atomic():
-        locked = Customer.objects.filter(pk=customer.pk)
-        if expected_version is not None:
-            locked = locked.filter(version=expected_version)
-        if not locked.update(version=F("version") + 1):
-            raise ConflictError(
-                _(
-                    "This customer was changed by someone else since you opened it. "
-                    "Reload to see their changes, then apply yours again."
-                )
-            )
+        customer_version_claim(customer_id=customer.pk, expected_version=expected_version)
         customer.refresh_from_db()
         changes = model_update(
             instance=customer, fields=[*CUSTOMER_FIELDS, "custom_fields"], data=data
