@@ -23,6 +23,13 @@ _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 KEY_LENGTH = 200
 
 
+# The forms by last character, in _LEGAL_FORMS order: a name is compared with only the few
+# forms that can end it (an import computes a key per row).
+_FORMS_BY_END: dict[str, tuple[str, ...]] = {}
+for _form in _LEGAL_FORMS:
+    _FORMS_BY_END[_form[-1]] = (*_FORMS_BY_END.get(_form[-1], ()), _form)
+
+
 def company_name_key(name: str) -> str:
     if not name:
         return ""
@@ -33,7 +40,7 @@ def company_name_key(name: str) -> str:
     while changed:
         changed = False
         stripped = without.rstrip(" .,")
-        for form in _LEGAL_FORMS:
+        for form in _FORMS_BY_END.get(stripped[-1:], ()):
             if stripped.endswith(form) and len(stripped) > len(form):
                 # Latin forms only as whole words: "taco" is not "ta" + "co".
                 head = stripped[: -len(form)]

@@ -1,4 +1,5 @@
 import datetime as dt
+import random
 
 import pytest
 
@@ -160,6 +161,7 @@ def test_word_cached_pinyin_keys_read_as_lazy_pinyin_reads_the_whole_name():
     import re
 
     from pypinyin import Style, lazy_pinyin
+    from pypinyin.constants import PHRASES_DICT
 
     from guanxi.core.pinyin import pinyin_keys
 
@@ -171,7 +173,19 @@ def test_word_cached_pinyin_keys_read_as_lazy_pinyin_reads_the_whole_name():
         return keep.sub("", full.lower())[:400], keep.sub("", initials.lower())[:200]
 
     names = ["重庆银行股份有限公司", "长沙长虹电器", "行长", "ABC科技 Co.,Ltd", "上海某某科技有限公司",
-             "厦门 重工", "乐乐音乐", "单县单氏商行", "张三", "群英模具", ""]  # fmt: skip
+             "厦门 重工", "乐乐音乐", "单县单氏商行", "张三", "群英模具", "", "中国人民银行行长",
+             "长长长长", "〇一二", "ＡＢＣ重庆", "重庆\n银行", "𠀀𠀁科技"]  # fmt: skip
+    # Random names built from pypinyin's own phrases (so that words overlap across the
+    # joins, where a greedy cut differs from a per-word one), polyphonic characters, Latin
+    # letters, digits and punctuation.
+    rng = random.Random(7)
+    phrases = sorted(PHRASES_DICT)
+    pieces = [*"重行长乐单厦还都传朝调", "有限公司", "科技", "Co.", " ", "-", "08", "（上海）"]
+    for _ in range(3000):
+        names.append("".join(
+            rng.choice(phrases) if rng.random() < 0.6 else rng.choice(pieces)
+            for _ in range(rng.randint(1, 6))
+        ))  # fmt: skip
     assert [pinyin_keys(n) for n in names] == [reference(n) if n else ("", "") for n in names]
 
 
@@ -181,3 +195,33 @@ def test_several_reasons_read_as_one_run_of_sentences():
     assert join_reasons(["电话无效。", "意向等级无法识别。"]) == "电话无效。意向等级无法识别。"
     assert join_reasons(["Bad phone.", "Unknown intent."]) == "Bad phone. Unknown intent."
     assert join_reasons([]) == ""
+
+
+def test_plain_email_fast_path_accepts_only_what_django_accepts():
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from guanxi.imports.rows import _PLAIN_EMAIL, email_valid
+
+    rng = random.Random(11)
+    samples = ["user@example.com", "a.b@c.co", "a..b@c.com", ".a@b.com", "a@-b.com", "a@b-.com",
+               "a@b.c", "a@b.com.", "x@" + "a" * 64 + ".com", "u" * 250 + "@a.cn", "张三@例子.中国"]  # fmt: skip
+
+    def chunk(chars, low, high):
+        return "".join(rng.choice(chars) for _ in range(rng.randint(low, high)))
+
+    for _ in range(20000):
+        labels = [chunk("ab1-", 1, 5) for _ in range(rng.randint(1, 3))]
+        samples.append(chunk("ab1._-+%", 1, 6) + "@" + ".".join(labels) + "." + chunk("co1-", 2, 3))
+    fast = 0
+    for sample in samples:
+        try:
+            validate_email(sample)
+            django_ok = True
+        except ValidationError:
+            django_ok = False
+        if len(sample) <= 254 and _PLAIN_EMAIL.fullmatch(sample):
+            fast += 1
+            assert django_ok, sample
+        assert email_valid(sample) == django_ok, sample
+    assert fast > 500  # the fast path was exercised, not only the validator
