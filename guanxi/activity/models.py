@@ -48,6 +48,7 @@ class ActivityEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # leads activity_actor_time
     )
     verb = models.CharField(_("action"), max_length=30, choices=Verb.choices)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.UI)
@@ -62,6 +63,7 @@ class ActivityEvent(models.Model):
         blank=True,
         db_constraint=False,
         related_name="activity",
+        db_index=False,  # leads activity_customer_time
     )
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     summary = models.CharField(_("summary"), max_length=500, blank=True)

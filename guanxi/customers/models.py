@@ -106,8 +106,15 @@ class Customer(TimeStamped):
     # core.names.company_name_key(name), kept in step by the services: likely duplicates
     # (import de-duplication, the duplicate finder) meet in one index lookup.
     name_key = models.CharField(_("name key"), max_length=200, blank=True, editable=False)
+    # The five foreign keys below lead composite indexes (Meta.indexes), which serve their
+    # lookups: no single-column index of their own (each one costs every insert).
     industry = models.ForeignKey(
-        Industry, verbose_name=_("industry"), on_delete=models.PROTECT, null=True, blank=True
+        Industry,
+        verbose_name=_("industry"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     province = models.CharField(_("province"), max_length=50, blank=True)
     city = models.CharField(_("city"), max_length=50, blank=True)
@@ -117,7 +124,12 @@ class Customer(TimeStamped):
         _("source"), max_length=20, choices=CustomerSource.choices, blank=True
     )
     level = models.ForeignKey(
-        Level, verbose_name=_("level"), on_delete=models.PROTECT, null=True, blank=True
+        Level,
+        verbose_name=_("level"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     intent = models.CharField(_("intent"), max_length=10, choices=Intent.choices, blank=True)
     stage = models.CharField(
@@ -132,6 +144,7 @@ class Customer(TimeStamped):
         null=True,
         blank=True,
         related_name="owned_customers",
+        db_index=False,
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -140,6 +153,7 @@ class Customer(TimeStamped):
         null=True,
         blank=True,
         related_name="customers",
+        db_index=False,
     )
     department = models.ForeignKey(
         "accounts.Department",
@@ -148,6 +162,7 @@ class Customer(TimeStamped):
         null=True,
         blank=True,
         related_name="customers",
+        db_index=False,
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     birthday = models.DateField(_("birthday"), null=True, blank=True)
