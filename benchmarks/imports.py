@@ -4,8 +4,8 @@
         [--existing 1000000] [--csv-rows 1000000] [--repeat 2] [--json]
 
 Works on copies of the 1M-customer base databases the lead generates:
-- SQLite: benchmarks/out/sqlite-<existing>/ is copied to benchmarks/out/imports-sqlite/
-  (once; later runs reuse the copy and import fresh rows into it);
+- SQLite: benchmarks/out/sqlite-<existing>/ is copied afresh to benchmarks/out/imports-sqlite/
+  at every run (so "existing" means exactly that many customers);
 - PostgreSQL: CREATE DATABASE gx_imports_bench TEMPLATE guanxi_bench_tpl (dropped first).
 
 Figures:
@@ -14,7 +14,10 @@ Figures:
 - end to end: upload + check (dry run) + import through the import services, exactly what
   `guanxi import customers FILE` does: validation, phone/email normalisation, de-duplication
   against the existing customers, audit rows, import records;
-- memory: peak RSS of `guanxi import customers` on a 1M-row CSV, in a subprocess.
+- memory: peak RSS of `guanxi import customers` on a 1M-row CSV, in a subprocess;
+- for reading the others: what the database alone charges per customer row (an INSERT …
+  SELECT of 20,000 existing customers under new ids, codes and names into the customers
+  table with all its indexes and search triggers, rolled back), no Python involved.
 Big generated files are deleted at the end. Exit status 1 when a target is missed.
 """
 
@@ -50,11 +53,11 @@ def _prepare(db: str, existing: int) -> dict[str, str]:
     if db == "sqlite":
         source = OUT / f"sqlite-{existing}"
         target = OUT / "imports-sqlite"
-        if not (target / "guanxi.sqlite3").exists():
-            if not (source / "guanxi.sqlite3").exists():
-                sys.exit(f"missing {source}: generate the base first (benchmarks/customers.py)")
-            print(f"copying {source} → {target} …", file=sys.stderr)
-            shutil.copytree(source, target, dirs_exist_ok=True)
+        if not (source / "guanxi.sqlite3").exists():
+            sys.exit(f"missing {source}: generate the base first (benchmarks/customers.py)")
+        print(f"copying {source} → {target} …", file=sys.stderr)
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
         env["GUANXI_DATA_DIR"] = str(target)
     else:
         import psycopg
@@ -151,6 +154,63 @@ def _baseline(path: Path) -> float:
     return seconds
 
 
+def _fresh_seed(seed: int) -> int:
+    """A seed whose generated phones (191/195 + two seed digits + …) no customer has yet:
+    the rows must be new customers, not duplicates of an earlier run's."""
+    from django.db import connection
+
+    def used(candidate: int) -> bool:
+        with connection.cursor() as cursor:
+            for prefix in ("+86191", "+86195"):
+                low = f"{prefix}{candidate % 100:02d}"
+                cursor.execute(
+                    "SELECT 1 FROM customers_contact WHERE phone >= %s AND phone < %s LIMIT 1",
+                    [low, low + "~"],
+                )
+                if cursor.fetchone():
+                    return True
+        return False
+
+    for step in range(100):
+        if not used(seed + step):
+            return seed + step
+    sys.exit("every phone prefix of the generated rows is taken: start from a fresh base")
+
+
+def _database_floor(sample: int = 20_000) -> float:
+    """µs per row for the database alone to insert customer rows (see the module docstring)."""
+    from django.db import connection, transaction
+
+    from guanxi.customers.models import Customer
+
+    table = Customer._meta.db_table
+    columns = [f.column for f in Customer._meta.local_concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
+        top = cursor.fetchone()[0] + 1_000_000
+    fresh = {
+        "id": f"id + {top}", "code": f"'F' || (id + {top})", "name": "name || 'x'",
+        "name_pinyin": "name_pinyin || 'x'", "name_initials": "name_initials || 'x'",
+        "name_key": "name_key || 'x'", "external_id": "''",
+    }  # fmt: skip
+    select = ", ".join(f"{fresh[c]} AS {c}" if c in fresh else c for c in columns)
+    every = max(1, Customer.objects.count() // sample)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE bench_floor AS SELECT {select} FROM {table} "  # noqa: S608
+            f"WHERE id % {every} = 0 LIMIT {sample}"
+        )
+        cursor.execute("SELECT COUNT(*) FROM bench_floor")
+        count = cursor.fetchone()[0]
+        started = time.perf_counter()
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM bench_floor")  # noqa: S608
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor")
+    return seconds / count * 1e6
+
+
 def _import(path: Path) -> tuple[float, dict]:
     from guanxi.accounts.models import User
     from guanxi.imports import services
@@ -220,12 +280,13 @@ def main() -> int:
     call_command("migrate", verbosity=0)  # the imports tables, on a base made before them
     work = OUT / f"imports-files-{args.db}"
     work.mkdir(parents=True, exist_ok=True)
-    seed = int(time.time()) % 100_000
+    seed = _fresh_seed(int(time.time()) % 100_000)
+    floor_us = _database_floor()
     baselines, runs = [], []
     try:
         for attempt in range(args.repeat):
             xlsx = work / f"new-{attempt}.xlsx"
-            _write_xlsx(xlsx, args.rows, seed + attempt)
+            _write_xlsx(xlsx, args.rows, _fresh_seed(seed + attempt))
             baselines.append(_baseline(xlsx))
             runs.append(_import(xlsx))
             print(
@@ -235,7 +296,7 @@ def main() -> int:
         memory = None
         if args.csv_rows:
             csv_path = work / "big.csv"
-            _write_csv(csv_path, args.csv_rows, seed + 77)
+            _write_csv(csv_path, args.csv_rows, _fresh_seed(seed + 77))
             memory = _memory(env, csv_path)
             print(f"1M CSV: {memory}", file=sys.stderr)
     finally:
@@ -246,6 +307,10 @@ def main() -> int:
     rate, base_rate = args.rows / best_s, args.rows / base_s
     figures = [
         Figure("baseline: calamine read + executemany", base_rate, "rows/s", "—", note=f"{base_s:.2f} s"),
+        Figure(
+            "database alone: INSERT … SELECT into customers (all indexes)", floor_us, "µs/row", "—",
+            note=f"{args.rows * floor_us / 1e6:.1f} s for {args.rows:,} customer rows, no contacts or audit",
+        ),
         Figure(
             f"import end to end ({args.rows:,} rows, {args.existing:,} existing)", rate, "rows/s",
             f"≥ {ROWS_PER_S_TARGET:,} rows/s", base_rate, "raw", None, rate >= ROWS_PER_S_TARGET,

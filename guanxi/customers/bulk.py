@@ -165,20 +165,76 @@ _ACTIVITY_COLUMNS = [
 ]  # fmt: skip
 
 
+@dataclass(slots=True)
+class PreparedCustomer:
+    """The parts of a new customer's rows that need no database: computed ahead, possibly
+    in another thread while the previous batch is being written (imports/running.py)."""
+
+    middle: tuple  # customer columns from kind to expected_close_date
+    tail: tuple  # customer columns from birthday to external_id
+    contact: tuple | None  # contact columns after customer_id, or None: no contact
+    changes: str  # the audit row's changes as a JSON object, without the code
+
+
+def customers_prepare(rows: Sequence[NewCustomer]) -> list[PreparedCustomer]:
+    """Pure computation (pinyin, cell conversions, audit JSON) for customers_create_many."""
+    cells = _Cells(RowWriter())
+    prepared = []
+    for row in rows:
+        v = row.values
+        full, initials = pinyin_keys(row.name)
+        middle = (
+            v.get("kind") or "company", row.name, full, initials, v.get("name_key", ""),
+            v.get("industry_id"), v.get("province", ""), v.get("city", ""),
+            v.get("district", ""), v.get("address", ""), v.get("source", ""), v.get("level_id"),
+            v.get("intent", ""), v.get("stage") or "new", v.get("demand", ""),
+            cells.day(v.get("expected_close_date")),
+        )  # fmt: skip
+        tail = (
+            cells.day(v.get("birthday")), cells.day(v.get("anniversary")), v.get("remarks", ""),
+            cells.when(v.get("last_contact_at")), cells.json(v.get("custom_fields") or {}),
+            v.get("external_source", ""), v.get("external_id", ""),
+        )  # fmt: skip
+        c = row.contact
+        contact = (
+            (
+                c.get("name", ""), c.get("title", ""), c.get("phone", ""), "", c.get("email", ""),
+                c.get("wechat", ""), None, "", True, "",
+            )
+            if any(c.values())
+            else None
+        )  # fmt: skip
+        changes = {
+            k: [None, val] for k, val in v.items() if k in _AUDITED and val not in (None, "")
+        }
+        changes["name"] = [None, row.name]
+        changes.update({f"contact.{k}": [None, val] for k, val in c.items() if val})
+        if row.tags:
+            changes["tags"] = [[], sorted(row.tags)]
+        if row.owner_id:
+            changes["owner"] = [None, row.owner_id]
+        prepared.append(PreparedCustomer(middle, tail, contact, cells.json(changes)))
+    return prepared
+
+
 def customers_create_many(
     *,
     actor: User | None,
     rows: Sequence[NewCustomer],
     source: str,
     publish_events: bool,
+    prepared: Sequence[PreparedCustomer] | None = None,
 ) -> list[int]:
     """Insert a batch of new customers with their primary contacts, tags and audit rows.
-    Returns the new ids in row order. Must run inside the caller's transaction."""
+    Returns the new ids in row order. Must run inside the caller's transaction.
+    `prepared`: customers_prepare(rows), when the caller computed it ahead."""
     if actor is not None:
         require_perm(actor, Perm.CUSTOMER_CREATE)
     if not rows:
         return []
     assert connection.in_atomic_block, "customers_create_many needs the caller's transaction"
+    if prepared is None:
+        prepared = customers_prepare(rows)
     cells = _Cells(RowWriter())
     now = clock.now()
     stamp = cells.when(now)
@@ -189,41 +245,32 @@ def customers_create_many(
     actor_id = getattr(actor, "pk", None)
     customers, contacts, activity, tag_pairs = [], [], [], []
     tags = {t.name: t.pk for t in tags_get_or_create(names={n for r in rows for n in r.tags})}
-    for pk, row in zip(ids, rows, strict=True):
-        v = row.values
-        full, initials = pinyin_keys(row.name)
+    for pk, row, p in zip(ids, rows, prepared, strict=True):
         team, department = org(row.owner_id)
         code = row.code or next(fresh)
-        customers.append((
-            pk, stamp, stamp, code, v.get("kind") or "company", row.name, full, initials,
-            v.get("name_key", ""), v.get("industry_id"), v.get("province", ""), v.get("city", ""),
-            v.get("district", ""), v.get("address", ""), v.get("source", ""), v.get("level_id"),
-            v.get("intent", ""), v.get("stage") or "new", v.get("demand", ""),
-            cells.day(v.get("expected_close_date")), row.owner_id, team, department,
-            cells.day(v.get("birthday")), cells.day(v.get("anniversary")), v.get("remarks", ""),
-            cells.when(v.get("last_contact_at")), cells.json(v.get("custom_fields") or {}),
-            v.get("external_source", ""), v.get("external_id", ""), 1, actor_id,
-        ))  # fmt: skip
-        c = row.contact
-        if any(c.values()):
-            contacts.append((
-                stamp, stamp, pk, c.get("name", ""), c.get("title", ""), c.get("phone", ""), "",
-                c.get("email", ""), c.get("wechat", ""), None, "", True, "",
-            ))  # fmt: skip
+        customers.append(
+            (
+                pk,
+                stamp,
+                stamp,
+                code,
+                *p.middle,
+                row.owner_id,
+                team,
+                department,
+                *p.tail,
+                1,
+                actor_id,
+            )
+        )
+        if p.contact is not None:
+            contacts.append((stamp, stamp, pk, *p.contact))
         tag_pairs.extend((pk, tags[n]) for n in row.tags if n in tags)
-        changes = {
-            k: [None, val] for k, val in v.items() if k in _AUDITED and val not in (None, "")
-        }
-        changes["name"] = [None, row.name]
-        changes["code"] = [None, code]
-        changes.update({f"contact.{k}": [None, val] for k, val in c.items() if val})
-        if row.tags:
-            changes["tags"] = [[], sorted(row.tags)]
-        if row.owner_id:
-            changes["owner"] = [None, row.owner_id]
+        # The code is only known now: put it in front of the prepared JSON object.
+        changes = '{"code": [null, ' + json.dumps(code, ensure_ascii=False) + "], " + p.changes[1:]
         activity.append((
             stamp, actor_id, Verb.CREATED, source, "customers.customer", pk, row.name[:200], pk,
-            cells.json(changes), "",
+            changes, "",
         ))  # fmt: skip
     rows_insert(Customer._meta.db_table, _CUSTOMER_COLUMNS, customers)
     rows_insert(Contact._meta.db_table, _CONTACT_COLUMNS, contacts)

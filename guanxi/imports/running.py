@@ -13,6 +13,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guanxi.activity.models import Source
@@ -28,6 +30,7 @@ from guanxi.customers.bulk import (
     NewCustomer,
     customer_update_from_import,
     customers_create_many,
+    customers_prepare,
     rows_insert,
 )
 from guanxi.customers.models import Customer
@@ -176,7 +179,7 @@ def job_check(job: ImportJob, *, progress: Progress | None = None) -> ImportJob:
             decisions = _triage(job, deduper, cleaned, tally, dry_run=True)
             tally.created += sum(d.action == CREATE for d in decisions)
             tally.updated += sum(d.action == UPDATE for d in decisions)
-            ImportProblem.objects.bulk_create(tally.problems, batch_size=1000)
+            _problems_insert(tally.problems)
             tally.problems.clear()
             done += len(batch)
             ImportJob.objects.filter(pk=job.pk).update(done_rows=done, heartbeat_at=clock.now())
@@ -205,7 +208,7 @@ def job_run(job: ImportJob, *, progress: Progress | None = None) -> ImportJob:
     job.status = Status.RUNNING
     job.heartbeat_at = clock.now()
     job.save(update_fields=["started_at", "status", "heartbeat_at"])
-    with _sqlite_writer_settings():
+    with _writer_settings():
         _run_batches(job, context, deduper, progress)
     from guanxi.imports.reports import error_report_write
 
@@ -220,14 +223,30 @@ def job_run(job: ImportJob, *, progress: Progress | None = None) -> ImportJob:
 
 
 @contextlib.contextmanager
-def _sqlite_writer_settings() -> Iterator[None]:
-    """SQLite only, this connection only, for the length of the import: a 256 MB page cache
-    (a batch dirties tens of MB of index pages; the default 64 MB spills them to the WAL
-    mid-transaction) and a WAL checkpoint every ~200 MB instead of every 4 MB (each
-    checkpoint copies the batch's pages into the database and fsyncs it). Durability is
-    unchanged (synchronous stays NORMAL): a crash still loses no committed batch."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield  # (inside a caller's transaction, e.g. tests: leave the connection alone)
+def _writer_settings() -> Iterator[None]:
+    """This connection only, for the length of the import (outside a caller's transaction,
+    e.g. tests, the connection is left alone):
+
+    - SQLite: a 256 MB page cache (a batch dirties tens of MB of index pages; the default
+      64 MB spills them to the WAL mid-transaction) and a WAL checkpoint every ~200 MB
+      instead of every 4 MB (each checkpoint copies the batch's pages into the database and
+      fsyncs it). synchronous stays NORMAL: a crash loses no committed batch.
+    - PostgreSQL: synchronous_commit off, so a batch's commit does not wait for its WAL
+      flush. A crash can then lose the last few committed batches, but each batch commits
+      together with the job's `last_committed_row`, so the database loses the batches and
+      the record of them alike and a resumed run writes them again: never half a batch,
+      never a row twice."""
+    if connection.in_atomic_block or connection.vendor not in ("sqlite", "postgresql"):
+        yield
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
@@ -244,8 +263,43 @@ def _sqlite_writer_settings() -> Iterator[None]:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
 
 
+def _ahead(job: ImportJob, context: RowContext) -> Iterator[tuple[list[CleanRow], dict]]:
+    """The cleaned batches, each with its valid rows' NewCustomer and PreparedCustomer
+    (row number → both), computed one batch ahead in a second thread.
+
+    Most of an import's time is the database writing a batch (SQLite and psycopg release the
+    GIL while they do) and the rest is pure Python: reading the cleaned rows and computing
+    pinyin, cell values and audit JSON for every row. Doing the next batch's Python while
+    this batch is written overlaps the two. The thread touches no database connection; it
+    works in the caller's language and time zone (both are per thread in Django). Rows the
+    de-duplication then skips or updates just leave their parts unused."""
+    batches = _clean_batches(job, context)
+    if job.entity != Entity.CUSTOMERS:
+        for batch in batches:
+            yield batch, {}
+        return
+    language, zone = translation.get_language(), timezone.get_current_timezone()
+
+    def load_next() -> tuple[list[CleanRow], dict] | None:
+        with translation.override(language), timezone.override(zone):
+            batch = next(batches, None)
+            if batch is None:
+                return None
+            valid = [r for r in batch if not r.reasons]
+            new = [_new_customer(job, r) for r in valid]
+            parts = customers_prepare(new)
+            pairs = zip(new, parts, strict=True)
+            return batch, {r.number: pair for r, pair in zip(valid, pairs, strict=True)}
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-ahead") as pool:
+        future = pool.submit(load_next)
+        while (item := future.result()) is not None:
+            future = pool.submit(load_next)
+            yield item
+
+
 def _run_batches(job: ImportJob, context: RowContext, deduper: Deduper, progress) -> None:
-    for batch in _clean_batches(job, context):
+    for batch, prepared in _ahead(job, context):
         # Rows committed by an earlier, interrupted run: only remembered for in-file duplicates.
         done_before = [r for r in batch if r.number <= job.last_committed_row]
         if done_before:
@@ -257,8 +311,8 @@ def _run_batches(job: ImportJob, context: RowContext, deduper: Deduper, progress
         tally = Tally()
         with transaction.atomic():
             decisions = _triage(job, deduper, batch, tally, dry_run=False)
-            _apply(job, decisions, tally)
-            ImportProblem.objects.bulk_create(tally.problems, batch_size=1000)
+            _apply(job, decisions, tally, prepared)
+            _problems_insert(tally.problems)
             _records_insert(tally.records)
             job.last_committed_row = batch[-1].number
             job.heartbeat_at = clock.now()
@@ -294,16 +348,34 @@ def _records_insert(records: list[ImportRecord | tuple]) -> None:
 
 
 _RECORD_COLUMNS = ["job_id", "row", "action", "customer_id", "contact_id", "followup_id", "before"]
+_PROBLEM_COLUMNS = ["job_id", "row", "kind", "reason", "customer_id", "dry_run"]
 
 
-def _apply(job: ImportJob, decisions: list[Decision], tally: Tally) -> None:
+def _problems_insert(problems: list[ImportProblem]) -> None:
+    """As _records_insert: a file of duplicates has a problem per row (re-importing a file)."""
+    rows_insert(
+        ImportProblem._meta.db_table,
+        _PROBLEM_COLUMNS,
+        [(p.job_id, p.row, p.kind, p.reason, p.customer_id, p.dry_run) for p in problems],
+    )
+
+
+def _apply(job: ImportJob, decisions: list[Decision], tally: Tally, prepared: dict) -> None:
     if job.entity != Entity.CUSTOMERS:
         linked.apply(job=job, decisions=decisions, tally=tally)
         return
     creating = [d for d in decisions if d.action == CREATE]
-    new = [_new_customer(job, d.row) for d in creating]
+    ahead = [prepared.get(d.row.number) for d in creating]
+    if all(pair is not None for pair in ahead):
+        new, parts = [pair[0] for pair in ahead], [pair[1] for pair in ahead]
+    else:  # a caller that did not compute them ahead
+        new, parts = [_new_customer(job, d.row) for d in creating], None
     ids = customers_create_many(
-        actor=job.created_by, rows=new, source=Source.IMPORT, publish_events=job.automation
+        actor=job.created_by,
+        rows=new,
+        source=Source.IMPORT,
+        publish_events=job.automation,
+        prepared=parts,
     )
     tally.created += len(ids)
     tally.records.extend(

@@ -135,3 +135,42 @@ def test_xlsx_numbers_and_empty_rows(tmp_path):
     data = xlsx_bytes([ROWS[0], ["甲", 13812345678], [None, None], ["乙", "13912345678"]])
     info = open_sheet(write(tmp_path, "a.xlsx", data), file_name="a.xlsx")
     assert [n for n, _cells in iter_rows(info)] == [2, 4]
+
+
+def test_a_sheet_is_parsed_once_and_read_back_from_its_cache(tmp_path, monkeypatch):
+    """The upload's read keeps the rows beside the file; later reads of the same sheet give
+    the same description and cells (types included) without calamine."""
+    import datetime as dt
+
+    from guanxi.imports import reading
+
+    data = xlsx_bytes(
+        [ROWS[0], ["甲", 13812345678], [None, None], ["乙", dt.datetime(2024, 5, 1, 9, 30)]],
+        sheets={"联系人": [["姓名"], ["张三"]]},
+    )
+    path = write(tmp_path, "a.xlsx", data)
+    first = open_sheet(path, file_name="a.xlsx")
+    parsed = list(iter_rows(first))
+    assert reading._rows_cache(path, "客户").exists()
+    assert not reading._rows_cache(path, "联系人").exists()  # only the sheet that was read
+
+    def no_calamine(*args, **kwargs):
+        raise AssertionError("the sheet was parsed again")
+
+    monkeypatch.setattr(reading, "_read_sheet", no_calamine)
+    again = open_sheet(path, file_name="a.xlsx")
+    assert (again.sheets, again.headers, again.samples, again.total_rows) == (
+        first.sheets, first.headers, first.samples, first.total_rows,
+    )  # fmt: skip
+    assert list(iter_rows(again)) == parsed
+    assert parsed[1][1][1] == dt.datetime(2024, 5, 1, 9, 30) and parsed[0][1][1] == 13812345678
+
+
+def test_a_rejected_sheet_leaves_no_cache(tmp_path):
+    from guanxi.imports import reading
+
+    path = _workbook(tmp_path, lambda book, sheet: sheet.append(["乙", '=A2&"1"']))
+    with pytest.raises(FileRejected):
+        open_sheet(path, file_name="a.xlsx")
+    assert not list(tmp_path.glob("*.pickle")) and not list(tmp_path.glob("*.partial"))
+    assert not reading._rows_cache(path, "客户").exists()

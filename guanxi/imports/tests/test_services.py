@@ -195,9 +195,9 @@ def test_crash_mid_import_leaves_whole_batches_and_resume_does_the_rest(monkeypa
     real = running._apply
     calls = {"n": 0}
 
-    def dying(job, decisions, tally):
+    def dying(job, decisions, tally, prepared):
         calls["n"] += 1
-        real(job, decisions, tally)
+        real(job, decisions, tally, prepared)
         if calls["n"] == 2:
             raise RuntimeError("worker killed")
 
@@ -289,3 +289,71 @@ def test_template_saves_mapping_for_the_next_file():
         file_name="b.xlsx", template=template,
     )  # fmt: skip
     assert again.mapping == {"0": "phone", "1": "name"}
+
+
+def test_rows_cleaned_ahead_in_the_second_thread_speak_the_importers_language():
+    """Without the check's cache the import cleans rows itself, in the thread that works one
+    batch ahead: its problems must still be in the active language, not the default one."""
+    from django.utils import translation
+
+    from guanxi.imports import cleancache
+    from guanxi.imports.models import ImportProblem
+
+    admin = UserFactory(role_slug="admin")
+    job = job_from(admin, _file(ROW_A, ("坏行公司", "", "12345", "", "", "", "")))
+    job = services.import_job_check(actor=admin, job=job, background=False)
+    cleancache.clear(job)
+    for language, word in (
+        ("zh-hans", "不是有效的"),
+        ("en", "is not a valid"),
+        ("zh-hans", "不是有效的"),
+    ):
+        with translation.override(language):
+            rows = [batch for batch, _ in running._ahead(job, running.RowContext.build(
+                actor=admin, entity=job.entity, mapping=job.mapping))]  # fmt: skip
+        bad = next(r for batch in rows for r in batch if r.reasons)
+        assert word in bad.reasons[0], (language, bad.reasons)
+    assert not ImportProblem.objects.filter(job=job, dry_run=False).exists()
+
+
+def test_parts_computed_ahead_write_what_the_inline_path_writes():
+    from django.db import transaction
+
+    from guanxi.customers.bulk import NewCustomer, customers_create_many, customers_prepare
+
+    admin = UserFactory(role_slug="admin")
+    rows = [
+        NewCustomer(
+            name=f"上海甲{n}科技有限公司",
+            values={
+                "province": "上海市",
+                "last_contact_at": dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+            },
+            contact={"name": "王经理", "phone": f"+86138123456{n:02d}"},
+            tags=["VIP"],
+            owner_id=admin.pk,
+        )
+        for n in range(3)
+    ]
+    with transaction.atomic():
+        inline = customers_create_many(
+            actor=admin, rows=rows, source=Source.IMPORT, publish_events=False
+        )
+        ahead = customers_create_many(
+            actor=admin, rows=rows, source=Source.IMPORT, publish_events=False,
+            prepared=customers_prepare(rows),
+        )  # fmt: skip
+
+    def written(ids):
+        out = []
+        for pk in ids:
+            c = Customer.objects.get(pk=pk)
+            event = ActivityEvent.objects.get(customer_id=pk)
+            changes = {k: v for k, v in event.changes.items() if k != "code"}
+            out.append((c.name, c.name_pinyin, c.province, c.last_contact_at, c.owner_id,
+                        list(c.contacts.values_list("name", "phone", "is_primary")),
+                        list(c.tags.values_list("name", flat=True)), changes,
+                        event.changes["code"] == [None, c.code]))  # fmt: skip
+        return out
+
+    assert written(inline) == written(ahead)
