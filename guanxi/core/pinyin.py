@@ -58,7 +58,10 @@ def _head(run: str) -> tuple[str, ...]:
     return (last_valid,) if last_valid else tuple(run)
 
 
-@lru_cache(maxsize=200_000)
+# Small on purpose: the tails that repeat (有限公司, 科技有限公司 …) stay hot in an LRU, while
+# the unique ones every name also brings (its brand onwards) pass through; a large cache
+# would only hold those, ~400 bytes each, for the length of a 1M-row import.
+@lru_cache(maxsize=20_000)
 def _run_pinyin(run: str) -> tuple[str, ...]:
     """Readings of a run of Chinese characters, cut into words as lazy_pinyin cuts it."""
     if not PHRASES_DICT:
