@@ -12,6 +12,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+
+def gettext_noop(message: str) -> str:
+    """Marks the summaries for makemessages (it looks for this name); they are translated
+    when shown, once Django is set up. Django's own gettext_noop needs the settings, which
+    this module must not load at import time."""
+    return message
+
+
 PROG = "guanxi"
 
 
@@ -22,18 +30,18 @@ class Entry:
 
 
 COMMANDS: dict[str, Entry] = {
-    "run": Entry(command="run", summary="Start everything on this machine (web, worker, scheduler)"),
-    "worker": Entry(command="worker", summary="Run a background worker"),
-    "scheduler": Entry(command="scheduler", summary="Run the periodic scheduler (one per installation)"),
-    "migrate": Entry(command="migrate", summary="Create or update the database tables"),
-    "demo": Entry(command="demo", summary="Load demo data: demo --customers N [--seed S]"),
-    "user": Entry(command="user", summary="Manage users: user add USERNAME --role ROLE …"),
-    "import": Entry(command="import_file", summary="Import a spreadsheet: import customers FILE [--dry-run] …"),
-    "export": Entry(command="export_file", summary="Export data: export customers --format xlsx|csv -o FILE …"),
-    "token": Entry(command="token", summary="Create an API token for a user and print it"),
-    "createadmin": Entry(command="createadmin", summary="Create an administrator or reset its password"),
-    "check": Entry(command="check", summary="Check the configuration (check --deploy for production)"),
-    "manage": Entry(command="", summary="Run any Django management command: manage COMMAND …"),
+    "run": Entry(command="run", summary=gettext_noop("Start everything on this machine (web, worker, scheduler)")),
+    "worker": Entry(command="worker", summary=gettext_noop("Run a background worker")),
+    "scheduler": Entry(command="scheduler", summary=gettext_noop("Run the periodic scheduler (one per installation)")),
+    "migrate": Entry(command="migrate", summary=gettext_noop("Create or update the database tables")),
+    "demo": Entry(command="demo", summary=gettext_noop("Load demo data: demo --customers N [--seed S]")),
+    "user": Entry(command="user", summary=gettext_noop("Manage users: user add USERNAME --role ROLE …")),
+    "import": Entry(command="import_file", summary=gettext_noop("Import a spreadsheet: import customers FILE [--dry-run] …")),
+    "export": Entry(command="export_file", summary=gettext_noop("Export data: export customers --format xlsx|csv -o FILE …")),
+    "token": Entry(command="token", summary=gettext_noop("Create an API token for a user and print it")),
+    "createadmin": Entry(command="createadmin", summary=gettext_noop("Create an administrator or reset its password")),
+    "check": Entry(command="check", summary=gettext_noop("Check the configuration (check --deploy for production)")),
+    "manage": Entry(command="", summary=gettext_noop("Run any Django management command: manage COMMAND …")),
 }  # fmt: skip
 
 
