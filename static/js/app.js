@@ -70,6 +70,17 @@
     }
   });
 
+  // Merge page: choosing the record to keep moves every field's choice to that record's
+  // value, except where it has none (the current choice stays): <input data-merge-survivor>.
+  document.addEventListener("change", function (event) {
+    var keep = event.target.closest("[data-merge-survivor]");
+    if (!keep) { return; }
+    var table = keep.closest("table");
+    table.querySelectorAll('tbody input[type="radio"][value="' + keep.value + '"]').forEach(function (radio) {
+      if (!radio.hasAttribute("data-empty")) { radio.checked = true; }
+    });
+  });
+
   // Select a read-only value when it gets focus, ready to copy: <input data-select-on-focus>.
   document.addEventListener("focusin", function (event) {
     if (event.target.matches("[data-select-on-focus]")) { event.target.select(); }

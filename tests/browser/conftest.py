@@ -84,6 +84,7 @@ def builtin_rows(transactional_db) -> None:
 
     for module in (
         "guanxi.accounts.migrations.0002_builtin_roles",
+        "guanxi.accounts.migrations.0003_transfer_permissions",
         "guanxi.customers.migrations.0003_default_choices",
     ):
         migration = import_module(module)

@@ -148,8 +148,11 @@ class IdListField(forms.Field):
             raise forms.ValidationError(_("Select customers from the list.")) from exc
 
 
+MERGE_AT_MOST = 10  # customers compared side by side on the merge page
+
+
 class BulkActionForm(BootstrapMixin, forms.Form):
-    ACTIONS = [("tag", _("Add tag")), ("reassign", _("Reassign"))]
+    ACTIONS = [("tag", _("Add tag")), ("reassign", _("Reassign")), ("merge", _("Merge"))]
 
     action = forms.ChoiceField(choices=ACTIONS)
     ids = IdListField(
@@ -168,6 +171,15 @@ class BulkActionForm(BootstrapMixin, forms.Form):
             self.add_error("tags", _("Enter at least one tag."))
         if data.get("action") == "reassign" and not data.get("owner"):
             self.add_error("owner", _("Choose the new owner."))
+        if data.get("action") == "merge" and "ids" in data:
+            count = len(set(data["ids"]))
+            if count < 2:
+                self.add_error("ids", _("Select at least two customers to merge."))
+            elif count > MERGE_AT_MOST:
+                self.add_error(
+                    "ids",
+                    _("Select at most %(n)d customers to merge at once.") % {"n": MERGE_AT_MOST},
+                )
         return data
 
 

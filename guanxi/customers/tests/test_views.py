@@ -257,6 +257,42 @@ def test_bulk_without_selection_changes_nothing(client):
     assert not ActivityEvent.objects.filter(verb=Verb.TAGGED).exists()
 
 
+def test_bulk_merge_opens_the_merge_page_with_the_selection_and_changes_nothing(client):
+    admin = UserFactory(role_slug="admin")
+    a, b = CustomerFactory.create_batch(2)
+    response = logged_in(client, admin).post(
+        reverse("customers:bulk"), {"action": "merge", "ids": [a.pk, b.pk, a.pk]}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('quality:merge')}?ids={a.pk}&ids={b.pk}"
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and a.name in page.content.decode()
+    assert Customer.objects.count() == 2
+    assert not ActivityEvent.objects.filter(verb=Verb.MERGED).exists()
+
+
+def test_bulk_merge_needs_two_customers_and_the_merge_permission(client):
+    admin = UserFactory(role_slug="admin")
+    a = CustomerFactory()
+    response = logged_in(client, admin).post(
+        reverse("customers:bulk"), {"action": "merge", "ids": [a.pk]}, follow=True
+    )
+    assert "Select at least two customers to merge." in response.content.decode()
+    many = CustomerFactory.create_batch(11)
+    response = client.post(
+        reverse("customers:bulk"), {"action": "merge", "ids": [c.pk for c in many]}, follow=True
+    )
+    assert "Select at most 10 customers to merge at once." in response.content.decode()
+    sales = UserFactory(role_slug="sales")
+    mine = CustomerFactory.create_batch(2, owner=sales)
+    response = logged_in(client, sales).post(
+        reverse("customers:bulk"), {"action": "merge", "ids": [c.pk for c in mine]}
+    )
+    assert response.status_code == 403
+    assert 'value="merge"' not in client.get(reverse("customers:list")).content.decode()
+    assert 'value="merge"' in logged_in(client, admin).get(reverse("customers:list")).content.decode()
+
+
 # --- create / edit ---------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -78,12 +78,17 @@ def _back_to_list(request: HttpRequest) -> str:
 def customer_bulk(request: HttpRequest) -> HttpResponse:
     if request.POST.get("action") == "reassign":  # refused before anything else is looked at
         require_perm(request.user, Perm.CUSTOMER_REASSIGN)
+    if request.POST.get("action") == "merge":
+        require_perm(request.user, Perm.CUSTOMER_MERGE)
     form = BulkActionForm(request.POST, user=request.user)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect(_back_to_list(request))
     data = form.cleaned_data
+    if data["action"] == "merge":  # nothing changes yet: the merge page compares them first
+        query = urlencode([("ids", pk) for pk in dict.fromkeys(data["ids"])])
+        return redirect(f"{reverse('quality:merge')}?{query}")
     try:
         if data["action"] == "reassign":
             changed = services.customer_reassign(
