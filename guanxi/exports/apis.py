@@ -80,7 +80,7 @@ class ExportViewSet(ApiViewSet):
         rows = [
             {"entity": name, "key": c.key, "label": str(c.label), "default": c.default}
             for name, entity in ENTITIES.items()
-            for c in entity.columns
+            for c in entity.all_columns()
         ]
         return Response(s.ExportFieldSerializer(rows, many=True).data)
 

@@ -41,7 +41,7 @@ class ExportForm(BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, entity: ExportEntity, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.entity = entity
-        self.fields["fields"].choices = [(c.key, c.label) for c in entity.columns]
+        self.fields["fields"].choices = [(c.key, c.label) for c in entity.all_columns()]
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -250,11 +250,16 @@ class ExportEntity:
     title: Promise | str = ""
     columns: tuple[Column, ...] = ()
 
+    def all_columns(self) -> tuple[Column, ...]:
+        """The columns to choose from: the fixed ones, and for some entities more that the
+        configuration defines (customers: one per custom field)."""
+        return self.columns
+
     def column_map(self) -> dict[str, Column]:
-        return {c.key: c for c in self.columns}
+        return {c.key: c for c in self.all_columns()}
 
     def default_keys(self) -> list[str]:
-        return [c.key for c in self.columns if c.default]
+        return [c.key for c in self.all_columns() if c.default]
 
     def filter_form(self, *, user: User, query: QueryDict) -> forms.Form:
         raise NotImplementedError

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import FilteredRelation, Q, QuerySet, StringAgg, TextField, Value
 from django.db.models.functions import Cast
 from django.http import QueryDict
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.accounts.models import User
@@ -16,6 +18,7 @@ from guanxi.customers.forms import CustomerFilterForm
 from guanxi.customers.models import (
     Customer,
     CustomerSource,
+    CustomFieldDefinition,
     DecisionRole,
     Industry,
     Intent,
@@ -38,6 +41,7 @@ from guanxi.exports.entities.base import (
     local_time,
     looked_up,
     raw,
+    yes_no,
     yes_no_of,
 )
 
@@ -175,10 +179,55 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
 )
 
 
+CUSTOM_PREFIX = "custom."
+
+
+def _custom_fields(chunk: Chunk) -> list[dict[str, Any]]:
+    """The chunk's custom_fields JSON, parsed once for all custom columns (raw reads give
+    the stored text on both databases)."""
+    parsed = chunk.extra.get("custom_fields")
+    if parsed is None:
+        parsed = chunk.extra["custom_fields"] = [
+            (json.loads(v) if isinstance(v, str) else v) or {} for v in chunk.col("custom_fields")
+        ]
+    return parsed
+
+
+def _custom_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, list):  # a multiple choice
+        return TAG_JOINER.join(map(str, value))
+    return value
+
+
+def _custom(key: str) -> Values:
+    return lambda chunk, ctx: [_custom_cell(d.get(key)) for d in _custom_fields(chunk)]
+
+
 class CustomersExport(ExportEntity):
     name = "customers"
     title = _("Customers")
     columns = CUSTOMER_COLUMNS
+
+    def all_columns(self) -> tuple[Column, ...]:
+        """The fixed columns, then one per custom field key (a key several industries define
+        is one column, labelled by its first definition)."""
+        by_key: dict[str, CustomFieldDefinition] = {}
+        for definition in CustomFieldDefinition.objects.order_by("order", "pk"):
+            by_key.setdefault(definition.key, definition)
+        custom = tuple(
+            Column(
+                f"{CUSTOM_PREFIX}{key}",
+                lazy(definition.__str__, str)(),  # in the language of whoever reads it
+                _custom(key),
+                needs=("custom_fields",),
+            )
+            for key, definition in by_key.items()
+        )
+        return (*self.columns, *custom)
 
     def filter_form(self, *, user: User, query: QueryDict) -> CustomerFilterForm:
         return CustomerFilterForm(query or None, user=user)

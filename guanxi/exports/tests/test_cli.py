@@ -53,3 +53,25 @@ def test_an_unknown_entity_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as caught:
         main(["export", "orders", "-o", str(tmp_path / "x.csv")])
     assert caught.value.code == 2
+
+
+def test_custom_fields_are_listed_and_exported_by_the_cli_and_the_api(tmp_path, capsys):
+    from rest_framework.test import APIClient
+
+    from guanxi.customers.models import CustomFieldDefinition
+
+    admin = UserFactory(username="root", role_slug="admin", is_superuser=True)
+    CustomFieldDefinition.objects.create(key="scale", label="企业规模", label_en="Company size")
+    customer = CustomerFactory(custom_fields={"scale": "100-500人"})
+    assert main(["export", "customers", "--list-fields"]) == 0
+    assert "custom.scale" in capsys.readouterr().out
+    out = tmp_path / "c.csv"
+    code = main(["export", "customers", "-o", str(out), "--format", "csv",
+                 "--fields", "code,custom.scale"])  # fmt: skip
+    assert code == 0
+    assert csv_rows(out.read_bytes())[1:] == [[customer.code, "100-500人"]]
+    client = APIClient()
+    client.force_authenticate(admin)
+    fields = client.get("/api/v1/exports/fields/").json()
+    labels = [f["label"] for f in fields if f["key"] == "custom.scale"]
+    assert labels in (["企业规模"], ["Company size"])  # in the requester's language

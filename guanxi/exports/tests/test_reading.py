@@ -99,3 +99,27 @@ def test_other_contacts_do_not_repeat_the_customer_row():
     ContactFactory(customer=customer, name="主要", is_primary=True)
     ContactFactory.create_batch(2, customer=customer, is_primary=False)
     assert export(["code", "contact_name"]) == [[customer.code, "主要"]]
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_custom_fields_are_columns_of_their_own(file_format):
+    from django.utils import translation
+
+    from guanxi.customers.models import CustomFieldDefinition
+    from guanxi.exports.entities import ENTITIES
+
+    CustomFieldDefinition.objects.create(key="scale", label="企业规模", label_en="Company size")
+    CustomFieldDefinition.objects.create(
+        key="visits", label="到访次数", field_type="number", order=1
+    )
+    CustomerFactory(name="甲", custom_fields={"scale": "100-500人", "visits": 3, "other": "x"})
+    CustomerFactory(name="乙", custom_fields={})
+    rows = export(["name", "custom.scale", "custom.visits"], file_format=file_format)
+    visits = "3" if file_format == "csv" else 3
+    assert sorted(rows) == [["乙", "", ""], ["甲", "100-500人", visits]]
+    columns = ENTITIES["customers"].column_map()
+    with translation.override("en"):
+        assert str(columns["custom.scale"].label) == "Company size"
+    with translation.override("zh-hans"):
+        assert str(columns["custom.scale"].label) == "企业规模"
+    assert "custom.other" not in columns  # only defined fields, never arbitrary JSON keys

@@ -56,7 +56,7 @@ class Command(GuanxiCommand):
 
         spec = ENTITIES[entity]
         if options["list_fields"]:
-            for column in spec.columns:
+            for column in spec.all_columns():
                 mark = "*" if column.default else " "
                 self.stdout.write(f"{mark} {column.key:<22}{column.label}")
             return
