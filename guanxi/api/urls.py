@@ -11,6 +11,7 @@ from guanxi.customers.apis import ContactViewSet, CustomerViewSet, TagViewSet
 from guanxi.exports.apis import register as register_exports
 from guanxi.followups.apis import FollowUpViewSet, TaskViewSet
 from guanxi.imports.apis import register as register_imports
+from guanxi.messaging.apis import register as register_messaging
 from guanxi.quality.apis import register as register_quality
 
 v1 = DefaultRouter(use_regex_path=False)
@@ -26,6 +27,7 @@ v1.register("activity", ActivityViewSet, basename="activity")
 register_imports(v1)
 register_exports(v1)
 register_quality(v1)
+register_messaging(v1)
 
 app_name = "api"
 urlpatterns = [

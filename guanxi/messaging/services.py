@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 
 from guanxi.core import clock
+from guanxi.customers.bulk import rows_insert
+from guanxi.demo.bulk import RowWriter
 from guanxi.messaging.models import Notification
 
 
@@ -42,3 +48,66 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=clock.now())
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewNotification:
+    user_id: int
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+    customer_id: int | None = None
+    dedupe_key: str | None = None
+
+
+_COLUMNS = ["user_id", "kind", "title", "body", "url", "customer_id", "dedupe_key", "created_at"]
+_KEYS_PER_QUERY = 500
+
+
+def notifications_create_many(*, notifications: Sequence[NewNotification]) -> int:
+    """Create many notices in one transaction, a statement (or COPY) per few hundred rows —
+    what the automation engine and reminders do for thousands of owners at once. A
+    dedupe_key already used (earlier, or earlier in this batch) creates nothing, as with
+    notification_create. Returns how many were created."""
+    fresh: list[NewNotification] = []
+    keys = {n.dedupe_key for n in notifications if n.dedupe_key}
+    taken = _taken_keys(keys)
+    for n in notifications:
+        if n.dedupe_key:
+            if n.dedupe_key in taken:
+                continue
+            taken.add(n.dedupe_key)
+        fresh.append(n)
+    if not fresh:
+        return 0
+    stamp = RowWriter().timestamp(clock.now().astimezone(dt.UTC))
+    rows = [
+        (n.user_id, n.kind, n.title[:200], n.body, n.url[:500], n.customer_id, n.dedupe_key, stamp)
+        for n in fresh
+    ]
+    try:
+        with transaction.atomic():
+            rows_insert(Notification._meta.db_table, _COLUMNS, rows)
+    except IntegrityError:
+        # Another writer used one of the keys in between: one at a time, skipping those.
+        created = 0
+        for n in fresh:
+            made = notification_create(
+                user_id=n.user_id, kind=n.kind, title=n.title, body=n.body, url=n.url,
+                customer_id=n.customer_id, dedupe_key=n.dedupe_key,
+            )  # fmt: skip
+            created += made is not None
+        return created
+    return len(rows)
+
+
+def _taken_keys(keys: set[str]) -> set[str]:
+    taken: set[str] = set()
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _KEYS_PER_QUERY):
+        chunk = ordered[start : start + _KEYS_PER_QUERY]
+        taken.update(
+            Notification.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True)
+        )
+    return taken
