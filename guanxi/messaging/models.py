@@ -36,3 +36,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CalendarFeed(models.Model):
+    """A user's subscribed calendar (iCal) of their tasks and planned follow-ups.
+
+    The URL carries a secret; only its SHA-256 is kept, so a database copy does not reveal
+    feeds. A new URL replaces the old one (which stops working); deleting the row stops it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+    )
+    key_hash = models.CharField(_("key fingerprint"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    last_fetched_at = models.DateTimeField(_("last fetched"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user} calendar"

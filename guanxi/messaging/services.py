@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from guanxi.accounts.models import User
+from guanxi.activity.models import Verb
+from guanxi.activity.services import activity_record
 from guanxi.core import clock
 from guanxi.customers.bulk import rows_insert
 from guanxi.demo.bulk import RowWriter
-from guanxi.messaging.models import Notification
+from guanxi.messaging.models import CalendarFeed, Notification
 
 
 def notification_create(
@@ -111,3 +116,50 @@ def _taken_keys(keys: set[str]) -> set[str]:
             Notification.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True)
         )
     return taken
+
+
+# --- calendar feed ---------------------------------------------------------------------
+
+
+def _fingerprint(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def calendar_feed_create(*, actor: User) -> str:
+    """A new secret feed URL key for the actor (any earlier URL stops working). Returns the
+    key: it is shown once, only its fingerprint is kept."""
+    key = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        feed, created = CalendarFeed.objects.update_or_create(
+            user=actor, defaults={"key_hash": _fingerprint(key), "created_at": clock.now()}
+        )
+        activity_record(
+            actor=actor,
+            verb=Verb.CREATED if created else Verb.UPDATED,
+            target=feed,
+            summary="calendar feed URL" if created else "calendar feed URL replaced",
+        )
+    return key
+
+
+def calendar_feed_revoke(*, actor: User) -> bool:
+    with transaction.atomic():
+        feed = CalendarFeed.objects.filter(user=actor).first()
+        if feed is None:
+            return False
+        activity_record(actor=actor, verb=Verb.DELETED, target=feed, summary="calendar feed URL")
+        feed.delete()
+    return True
+
+
+def calendar_feed_user(*, key: str) -> User | None:
+    """The active user a feed key belongs to, noting the fetch; None for an unknown key."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(key_hash=_fingerprint(key), user__is_active=True)
+        .first()
+    )
+    if feed is None:
+        return None
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=clock.now())
+    return feed.user

@@ -9,4 +9,6 @@ urlpatterns = [
     path("read-all/", views.mark_all_read, name="read_all"),
     path("<int:pk>/read/", views.mark_read, name="read"),
     path("<int:pk>/open/", views.open_notification, name="open"),
+    path("calendar/", views.calendar_settings, name="calendar"),
+    path("calendar/<str:key>.ics", views.calendar_feed, name="calendar_feed"),
 ]
