@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar
 
+from django.utils import translation
 from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -45,6 +46,16 @@ class ApiViewSet(GenericViewSet):
     # output serializer as if it were the input, and fails on list-level PUT actions.
     metadata_class = None
     required_perms: ClassVar[dict[str, Perm]] = {}
+
+    def perform_authentication(self, request) -> None:
+        """A token caller is known only here, after LocaleMiddleware chose the language from
+        Accept-Language. Without that header the user's own language choice applies, as it
+        does in the web UI; an explicit Accept-Language from an integration still wins."""
+        super().perform_authentication(request)
+        language = getattr(request.user, "language", "")
+        if language and "HTTP_ACCEPT_LANGUAGE" not in request.META:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
 
     def parse(
         self, serializer_class: type[BaseSerializer], *, data: Any = None, partial: bool = False

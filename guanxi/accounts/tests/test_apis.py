@@ -131,6 +131,24 @@ def test_role_name_follows_accept_language():
     assert body["role"] == {"slug": "sales", "name": "Sales"}
 
 
+def test_a_token_callers_own_language_applies_unless_the_request_names_one():
+    """The web UI honours User.language; the API did not for token callers (they are known
+    only after the locale middleware ran)."""
+    sales = UserFactory(role_slug="sales", language="en")
+    key = token_create(actor=sales, user=sales, name="integration")[1]
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get(ME).json()["role"]["name"] == "Sales"
+    assert client.get(ME).headers["Content-Language"] == "en"
+    refused = client.get("/api/v1/users/999999/")
+    assert refused.status_code == 404 and refused.json()["detail"].isascii()
+    asked = client.get(ME, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert asked["role"]["name"] == "销售专员"
+    chinese = UserFactory(role_slug="sales", language="zh-hans")
+    key = token_create(actor=chinese, user=chinese, name="integration")[1]
+    body = APIClient(HTTP_AUTHORIZATION=f"Token {key}").get(ME).json()
+    assert body["role"]["name"] == "销售专员"
+
+
 def test_admin_lists_everyone_and_sales_only_themselves():
     admin = UserFactory(role_slug="admin")
     sales = UserFactory(role_slug="sales")
