@@ -61,6 +61,19 @@ def sms_url() -> str:
     return _get("SMS_URL")
 
 
+def public_url() -> str:
+    """Where recipients reach this Guanxi (tracked links, unsubscribe, calendar feeds)."""
+    return _get("PUBLIC_URL", "http://127.0.0.1:8000")
+
+
+def email_from() -> str:
+    return _get("EMAIL_FROM", "Guanxi <noreply@localhost>")
+
+
+def reply_address() -> str:
+    return _get("REPLY_ADDRESS")
+
+
 def time_zone() -> str:
     return _get("TIME_ZONE", "Asia/Shanghai")
 

@@ -243,6 +243,17 @@ if env.email_url():
 
     MAILERS = {"default": mailer_from_url(env.email_url())}
 
+# Messaging (docs/messaging.md): the address recipients reach us at, the sender, replies.
+GUANXI_PUBLIC_URL = env.public_url()
+DEFAULT_FROM_EMAIL = env.email_from()
+GUANXI_REPLY_ADDRESS = env.reply_address()
+GUANXI_MESSAGE_ID_DOMAIN = (
+    DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") if "@" in DEFAULT_FROM_EMAIL else "localhost"
+)
+GUANXI_OUTBOX_DIR = DATA_DIR / "outbox"
+GUANXI_SMS_URL = env.sms_url()
+GUANXI_EMAIL_URL = env.email_url()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,7 @@ urlpatterns = [
     path("customers/", include("guanxi.customers.urls")),
     path("followups/", include("guanxi.followups.urls")),
     path("notifications/", include("guanxi.messaging.urls")),
+    path("m/", include("guanxi.messaging.public_urls")),
     path("imports/", include("guanxi.imports.urls")),
     path("exports/", include("guanxi.exports.urls")),
     path("quality/", include("guanxi.quality.urls")),

@@ -29,6 +29,7 @@ class Verb(models.TextChoices):
     LOCKED = "locked", _("locked")
     MERGED = "merged", _("merged")
     DISMISSED = "dismissed", _("marked as not duplicates")
+    MESSAGED = "messaged", _("sent a message")
 
 
 class ActivityEvent(models.Model):

@@ -33,6 +33,11 @@ JOBS: list[Job] = [
         task_path="guanxi.followups.tasks.send_task_reminders",
     ),
     Job(
+        name="messaging.deliver_messages",
+        cron="* * * * *",
+        task_path="guanxi.messaging.tasks.deliver_messages",
+    ),
+    Job(
         name="core.refresh_database_statistics",
         cron="30 3 * * *",
         task_path="guanxi.core.tasks.refresh_database_statistics",

@@ -462,6 +462,27 @@ def customer_tags_add(
     return changed
 
 
+def customer_tag_by_system(*, customer: Customer, name: str, source: str = Source.SYSTEM) -> bool:
+    """Tag a customer because of something Guanxi saw (a click, a reply), not a person:
+    no permission check, audited with no actor. False when the tag was already there."""
+    tag = tags_get_or_create(names=[name])[0]
+    with transaction.atomic():
+        existing = set(customer.tags.values_list("name", flat=True))
+        if tag.name in existing:
+            return False
+        customer.tags.add(tag)
+        activity_record(
+            actor=None,
+            verb=Verb.TAGGED,
+            target=customer,
+            customer_id=customer.pk,
+            source=source,
+            changes={"tags": [sorted(existing), sorted(existing | {tag.name})]},
+        )
+        _publish("customer.tag_added", customer, None, source, tag=tag.name)
+    return True
+
+
 def customer_tags_remove(
     *, actor: User, customer_ids: Iterable[int], names: Iterable[str], source: str = Source.UI
 ) -> int:

@@ -33,6 +33,7 @@ VERB_ICONS = {
     Verb.ATTACHED: "bi-paperclip",
     Verb.MERGED: "bi-union",
     Verb.DISMISSED: "bi-x-circle",
+    Verb.MESSAGED: "bi-send",
 }
 CHANNEL_ICONS = {
     Channel.PHONE: "bi-telephone",
@@ -44,7 +45,7 @@ CHANNEL_ICONS = {
 
 
 # Verbs whose wording already names the kind of object ("attached a file").
-VERBS_NAMING_THE_OBJECT = {Verb.ATTACHED, Verb.FOLLOWED_UP, Verb.REVEALED}
+VERBS_NAMING_THE_OBJECT = {Verb.ATTACHED, Verb.FOLLOWED_UP, Verb.REVEALED, Verb.MESSAGED}
 
 
 @dataclass(frozen=True)

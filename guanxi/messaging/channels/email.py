@@ -1,0 +1,157 @@
+"""Email: over SMTP when GUANXI_EMAIL_URL is set, else .eml files in the outbox folder.
+
+SMTP replies decide retry versus failure: 4xx and lost connections are transient (the
+delivery loop retries with backoff), 5xx is permanent (the reason is the server's words).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from guanxi.core.email_url import mailer_from_url
+from guanxi.messaging import tokens
+from guanxi.messaging.channels.base import Outcome
+
+if TYPE_CHECKING:
+    from guanxi.messaging.models import Message
+
+
+def mime(message: Message) -> EmailMessage:
+    """The email as it goes out: text and HTML alternatives, threading and list headers."""
+    mail = EmailMessage()
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    mail["From"] = formataddr((name, address))
+    mail["To"] = message.recipient
+    mail["Subject"] = message.subject
+    mail["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
+    mail["Message-ID"] = tokens.message_id(message.token)
+    reply_to = tokens.reply_to(message.token)
+    if reply_to:
+        mail["Reply-To"] = reply_to
+    if message.category == "marketing":
+        # RFC 8058 one-click unsubscribe: mail clients show an "Unsubscribe" button that
+        # POSTs to this address with List-Unsubscribe=One-Click.
+        mail["List-Unsubscribe"] = f"<{tokens.unsubscribe_url(message.token)}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    mail["X-Guanxi-Message"] = message.token
+    mail.set_content(message.body_text or " ")
+    if message.body_html:
+        mail.add_alternative(message.body_html, subtype="html")
+    return mail
+
+
+class FileEmail:
+    """The default outbox: one .eml per message, named by its token (a retry overwrites
+    the same file instead of adding a second)."""
+
+    name = "file"
+    kind = "email"
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder or settings.GUANXI_OUTBOX_DIR) / "email"
+
+    def open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: Message) -> Outcome:
+        path = self.folder / f"{message.token}.eml"
+        try:
+            path.write_bytes(bytes(mime(message)))
+        except OSError as error:
+            return Outcome.retry(f"outbox: {error}")
+        return Outcome.sent(provider_id=path.name)
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpEmail:
+    """One connection for the batch, opened lazily and reopened after a transient error."""
+
+    name = "smtp"
+    kind = "email"
+
+    def __init__(self, url: str) -> None:
+        self.options = mailer_from_url(url)["OPTIONS"]
+        self.connection: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        pass  # connect on the first message: an empty batch opens nothing
+
+    def _connect(self) -> smtplib.SMTP:
+        o = self.options
+        if o["use_ssl"]:
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                o["host"], o["port"], timeout=o["timeout"], context=ssl.create_default_context()
+            )
+        else:
+            connection = smtplib.SMTP(o["host"], o["port"], timeout=o["timeout"])
+            if o["use_tls"]:
+                connection.starttls(context=ssl.create_default_context())
+        if o["username"]:
+            connection.login(o["username"], o["password"])
+        return connection
+
+    def send(self, message: Message) -> Outcome:
+        mail = mime(message)
+        try:
+            if self.connection is None:
+                self.connection = self._connect()
+            refused = self.connection.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            return _by_code(code, text)
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            self._drop_if_unusable(error.smtp_code)
+            return _by_code(error.smtp_code, error.smtp_error)
+        except smtplib.SMTPAuthenticationError as error:
+            self._drop()
+            return Outcome.retry(f"SMTP login refused: {error.smtp_code} {_text(error.smtp_error)}")
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
+            self._drop()
+            return Outcome.retry(f"SMTP: {error.__class__.__name__}: {error}")
+        if refused:
+            code, text = next(iter(refused.values()))
+            return _by_code(code, text)
+        return Outcome.sent(provider_id=tokens.message_id(message.token))
+
+    def _drop_if_unusable(self, code: int) -> None:
+        if code in (421, 451):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            finally:
+                self.connection = None
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.connection.quit()
+            self.connection = None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _by_code(code: int, text: bytes | str) -> Outcome:
+    reason = f"SMTP {code} {_text(text)}".strip()
+    if 400 <= code < 500:
+        return Outcome.retry(reason)
+    return Outcome.failed(reason)
+
+
+def configured():
+    url = settings.GUANXI_EMAIL_URL
+    return SmtpEmail(url) if url else FileEmail()
