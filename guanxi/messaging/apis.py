@@ -59,4 +59,10 @@ class NotificationViewSet(ApiViewSet):
 
 def register(router: DefaultRouter) -> None:
     """Add this app's viewsets to the v1 router."""
+    from guanxi.messaging import message_apis, reminder_apis, settings_apis, template_apis
+
     router.register("notifications", NotificationViewSet, basename="notification")
+    template_apis.register(router)
+    message_apis.register(router)
+    reminder_apis.register(router)
+    settings_apis.register(router)
