@@ -19,6 +19,7 @@ from guanxi.customers.timeline import timeline_entries
 from guanxi.followups.forms import FollowUpForm
 from guanxi.followups.models import TaskStatus
 from guanxi.followups.selectors import task_list
+from guanxi.messaging.message_selectors import customer_messages
 
 DETAIL = "customers/customer_detail.html"
 TIMELINE_PAGE = 50
@@ -59,6 +60,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "followup_form": FollowUpForm(contacts=contacts),
         "timeline": timeline_entries(viewer=request.user, customer=customer, limit=limit),
         "timeline_limit": limit,
+        "customer_messages": customer_messages(user=request.user, customer=customer),
+        "can_email": any(c.email for c in contacts),
+        "can_sms": any(c.phone for c in contacts),
     }
     return render(request, DETAIL, context)
 

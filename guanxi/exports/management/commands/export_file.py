@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guanxi.core.management.actors import command_actor
 from guanxi.core.management.base import GuanxiCommand
 from guanxi.exports.entities import ENTITIES
 from guanxi.exports.models import FileFormat
@@ -67,7 +68,7 @@ class Command(GuanxiCommand):
             raise CommandError(_("Folder not found: %(path)s") % {"path": path.parent})
         file_format = file_format or ("csv" if path.suffix.lower() == ".csv" else "xlsx")
         fields = [f.strip() for f in options["fields"].split(",") if f.strip()]
-        actor = self._actor(options["username"])
+        actor = command_actor(options["username"])
         try:
             job = export_request(
                 actor=actor, entity=entity, file_format=file_format,
@@ -86,23 +87,6 @@ class Command(GuanxiCommand):
         self.stdout.write(
             _("Exported %(rows)d rows to %(path)s.") % {"rows": job.row_count, "path": path}
         )
-
-    def _actor(self, username: str):
-        from guanxi.accounts.models import User
-
-        users = User.objects.filter(is_active=True)
-        actor = (
-            users.filter(username=username).first()
-            if username
-            else users.filter(is_superuser=True).order_by("pk").first()
-        )
-        if actor is None:
-            raise CommandError(
-                _("No active user %(name)s.") % {"name": username}
-                if username
-                else _("No active administrator: name a user with --as.")
-            )
-        return actor
 
     def _bar(self, total: int):
         if not sys.stderr.isatty():
