@@ -7,6 +7,7 @@ replies), tells the owner in-app, and publishes `message.<kind>` for the automat
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -86,7 +87,8 @@ def _react(*, message: Message, kind: str, url: str) -> None:
         return
     owner = customer.owner
     what = message.subject or message.body_text[:40]
-    with translation.override(owner.language or None):
+    # A blank preference means the site language; override(None) would mean untranslated.
+    with translation.override(owner.language or settings.LANGUAGE_CODE):
         if kind == EventKind.CLICKED:
             title = _("%(customer)s clicked %(link)s — contact them today") % {
                 "customer": customer.name, "link": url or what,
