@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.accounts.models import User
 from guanxi.accounts.permissions import Perm, has_perm
 from guanxi.core import clock
-from guanxi.core.errors import NotFoundError
 from guanxi.core.forms import BootstrapMixin
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.forms import ANY, UserChoiceField, date_input, datetime_input
+from guanxi.customers.forms.inputs import customer_from_code
 from guanxi.customers.models import Contact, Customer
 from guanxi.followups.models import Channel, TaskPriority
 
@@ -160,16 +160,7 @@ class TaskForm(BootstrapMixin, forms.Form):
             del self.fields["assignee"]
 
     def clean_customer(self) -> Customer | None:
-        text = (self.cleaned_data.get("customer") or "").strip()
-        if not text:
-            return None
-        code = text.split()[0].upper()
-        try:
-            return customer_selectors.customer_get_by_code(user=self.user, code=code)
-        except NotFoundError as exc:
-            raise forms.ValidationError(
-                _("No customer with code “%(code)s” among your customers.") % {"code": code}
-            ) from exc
+        return customer_from_code(user=self.user, text=self.cleaned_data.get("customer"))
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

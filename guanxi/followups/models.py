@@ -81,6 +81,7 @@ class TaskSource(models.TextChoices):
     FOLLOWUP = "followup", _("Follow-up")
     AUTOMATION = "automation", _("Automation")
     PLAN = "plan", _("Maintenance plan")
+    REMINDER = "reminder", _("Reminder policy")
 
 
 class Task(models.Model):

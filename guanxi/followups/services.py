@@ -22,6 +22,31 @@ from guanxi.customers.services import attachment_add, customer_mark_contacted
 from guanxi.followups.models import Channel, FollowUp, Task, TaskPriority, TaskSource, TaskStatus
 
 DEFAULT_REMIND_MINUTES = 60
+
+
+class _AssigneePreference:
+    """Sentinel: the caller gave no reminder lead time, so the assignee's own choice
+    (UserMessagingPreference.task_reminder_minutes) applies. None still means "no reminder"."""
+
+    def __repr__(self) -> str:
+        return "ASSIGNEE_PREFERENCE"
+
+
+ASSIGNEE_PREFERENCE = _AssigneePreference()
+
+
+def remind_minutes_for(assignee: User) -> int:
+    """How long before a task's due time its assignee wants to be reminded."""
+    from guanxi.messaging.models import UserMessagingPreference
+
+    minutes = (
+        UserMessagingPreference.objects.filter(user_id=assignee.pk)
+        .values_list("task_reminder_minutes", flat=True)
+        .first()
+    )
+    return DEFAULT_REMIND_MINUTES if minutes is None else minutes
+
+
 TASK_FIELDS = ["title", "description", "due_at", "priority", "assignee", "remind_at"]
 
 
@@ -123,7 +148,7 @@ def task_create(
     source: str = TaskSource.MANUAL,
     followup: FollowUp | None = None,
     idempotency_key: str | None = None,
-    remind_minutes: int | None = DEFAULT_REMIND_MINUTES,
+    remind_minutes: int | None | _AssigneePreference = ASSIGNEE_PREFERENCE,
     event_source: str = Source.UI,
 ) -> Task:
     """Create a task. With an idempotency key, a repeat call returns the existing task."""
@@ -146,6 +171,8 @@ def task_create(
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
             return existing
+    if isinstance(remind_minutes, _AssigneePreference):
+        remind_minutes = remind_minutes_for(assignee)
     remind_at = (
         due_at - dt.timedelta(minutes=remind_minutes) if remind_minutes is not None else None
     )

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from guanxi.messaging import reminder_views as views
 
 app_name = "reminders"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.policy_list, name="list"),
+    path("new/", views.policy_edit, name="create"),
+    path("<int:pk>/", views.policy_edit, name="edit"),
+    path("<int:pk>/deactivate/", views.policy_deactivate, name="deactivate"),
+    path("preferences/", views.preferences, name="preferences"),
+]
