@@ -221,6 +221,12 @@ SPECTACULAR_SETTINGS = {
         "TaskSourceEnum": "guanxi.followups.models.TaskSource",
         "ExportEntityEnum": "guanxi.exports.models.Entity",
         "ImportEntityEnum": "guanxi.imports.models.Entity",
+        "CustomerKindEnum": "guanxi.customers.models.Kind",
+        "FollowUpChannelEnum": "guanxi.followups.models.Channel",
+        "TaskStatusEnum": "guanxi.followups.models.TaskStatus",
+        "MessageChannelEnum": "guanxi.messaging.models.MessageChannel",
+        "MessageStatusEnum": "guanxi.messaging.models.MessageStatus",
+        "MessageEventKindEnum": "guanxi.messaging.models.EventKind",
     },
 }
 
@@ -260,5 +266,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # mail.log: aiosmtpd (the tests' and benchmark's SMTP server) logs every command.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},
 }

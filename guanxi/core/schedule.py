@@ -52,4 +52,14 @@ JOBS: list[Job] = [
         cron="*/15 * * * *",
         task_path="guanxi.exports.tasks.expire_exports",
     ),
+    Job(
+        name="messaging.run_reminder_policies",
+        cron="30 7 * * *",
+        task_path="guanxi.messaging.tasks.run_reminder_policies",
+    ),
+    Job(
+        name="messaging.send_daily_digests",
+        cron="0 8 * * *",
+        task_path="guanxi.messaging.tasks.send_daily_digests",
+    ),
 ]

@@ -244,7 +244,10 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} → {self.recipient}"
+        # No address: this text lands in the audit log and the customer timeline, which
+        # people without the contact-details permission read.
+        what = self.subject if self.channel == MessageChannel.EMAIL else self.body_text[:40]
+        return f"{self.get_channel_display()}: {what}"
 
 
 class EventKind(models.TextChoices):

@@ -87,3 +87,25 @@ def rate_allowance(*, settings: MessagingSettings, channel: str, wanted: int) ->
     since = clock.now() - dt.timedelta(minutes=1)
     sent = Message.objects.filter(channel=channel, sent_at__gte=since).count()
     return max(0, min(wanted, limit - sent))
+
+
+def recent_counts(
+    *, settings: MessagingSettings, customer_ids: list[int], channel: str
+) -> dict[int, int]:
+    """over_cap's count for many customers in one query: customer id → messages counted."""
+    from django.db.models import Count
+
+    since = clock.now() - dt.timedelta(hours=settings.marketing_cap_hours)
+    rows = (
+        Message.objects.filter(
+            Q(sent_at__gte=since) | Q(sent_at__isnull=True),
+            customer_id__in=customer_ids,
+            channel=channel,
+            category=Category.MARKETING,
+            status__in=COUNTED,
+            created_at__gte=since - dt.timedelta(days=7),
+        )
+        .values("customer_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["customer_id"]: row["n"] for row in rows}

@@ -161,31 +161,43 @@ def content_of(version: TemplateVersion) -> Content:
     return Content(subject=version.subject, html=version.html_body, text=version.text_body)
 
 
-def _skip_reason(
+_UNKNOWN = object()
+
+
+def skip_reason(
     *, channel: str, category: str, address: str | None, customer_id: int | None,
-    settings_row: MessagingSettings,
+    settings_row: MessagingSettings, suppression: object = _UNKNOWN,
+    recent: int | None = None,
 ) -> str:  # fmt: skip
+    """Why a message may not go ("" when it may). A bulk caller passes the address's
+    suppression (or None) and the customer's recent marketing count it fetched in bulk."""
     if address is None:
         return (
             _("Invalid email address")
             if channel == MessageChannel.EMAIL
             else _("Invalid mobile number")
         )
-    suppression = Suppression.objects.filter(channel=channel, address=address).first()
-    if suppression is not None:
+    if suppression is _UNKNOWN:
+        suppression = Suppression.objects.filter(channel=channel, address=address).first()
+    if isinstance(suppression, Suppression):
         if suppression.reason == SuppressionReason.BOUNCED:
             return _("The address bounced earlier: %(detail)s") % {"detail": suppression.detail}
         if category == Category.MARKETING:
             return _("The recipient unsubscribed (%(reason)s)") % {
                 "reason": suppression.get_reason_display()
             }
-    if category == Category.MARKETING and pacing.over_cap(
-        settings=settings_row, customer_id=customer_id, channel=channel
-    ):
-        return _(
-            "Frequency cap: this customer already got %(count)s marketing message(s) on this "
-            "channel within %(hours)s hours"
-        ) % {"count": settings_row.marketing_cap, "hours": settings_row.marketing_cap_hours}
+    if category == Category.MARKETING:
+        if recent is None:
+            capped = pacing.over_cap(
+                settings=settings_row, customer_id=customer_id, channel=channel
+            )
+        else:
+            capped = bool(settings_row.marketing_cap) and recent >= settings_row.marketing_cap
+        if capped:
+            return _(
+                "Frequency cap: this customer already got %(count)s marketing message(s) on "
+                "this channel within %(hours)s hours"
+            ) % {"count": settings_row.marketing_cap, "hours": settings_row.marketing_cap_hours}
     return ""
 
 
@@ -265,7 +277,7 @@ def message_queue(
         raise ApplicationError(_("The message is empty."))
     address = address_normalize(channel=channel, address=recipient)
     now = clock.now()
-    reason = _skip_reason(
+    reason = skip_reason(
         channel=channel, category=category, address=address,
         customer_id=customer.pk if customer else None, settings_row=settings_row,
     )  # fmt: skip
@@ -301,7 +313,7 @@ def message_queue(
                 verb=Verb.MESSAGED,
                 target=message,
                 customer_id=message.customer_id,
-                summary=_message_summary(message),
+                summary=message_summary(message),
                 source=source,
             )
     except IntegrityError:
@@ -310,21 +322,34 @@ def message_queue(
             raise
         return existing
     if message.status == MessageStatus.QUEUED:
-        transaction.on_commit(_wake_worker)
+        transaction.on_commit(wake_worker)
     return message
 
 
-def _message_summary(message: Message) -> str:
-    what = message.subject if message.channel == MessageChannel.EMAIL else message.body_text[:60]
-    summary = f"{message.get_channel_display()} → {message.recipient}: {what}"
+def message_summary(message: Message) -> str:
+    summary = str(message)
     if message.status == MessageStatus.SKIPPED:
         summary += f" ({message.get_status_display()}: {message.reason})"
     return summary
 
 
-def _wake_worker() -> None:
+def wake_worker() -> None:
+    """Ask a worker to deliver. One waiting wake-up is enough — the delivery loop takes
+    everything due when it runs — so with the database task backend a message queued while
+    one is still waiting adds no second task (automation queues thousands at once)."""
+    from django.conf import settings
+    from django.tasks import TaskResultStatus
+
     from guanxi.messaging.tasks import deliver_messages
 
+    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY, task_path=deliver_messages.module_path
+        )
+        if waiting.exists():
+            return
     deliver_messages.enqueue()
 
 
@@ -342,7 +367,7 @@ def message_retry(*, actor: User, message: Message) -> Message:
             actor=actor, verb=Verb.UPDATED, target=message, customer_id=message.customer_id,
             summary=_("sent again by hand"),
         )  # fmt: skip
-        transaction.on_commit(_wake_worker)
+        transaction.on_commit(wake_worker)
     message.refresh_from_db()
     return message
 

@@ -10,3 +10,19 @@ from guanxi.messaging.delivery import deliver_due
 def deliver_messages() -> dict:
     report = deliver_due()
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+
+
+@task()
+def run_reminder_policies() -> dict:
+    """07:30 daily: reminder policies → follow-up tasks for owners (messaging/reminders.py)."""
+    from guanxi.messaging.reminders import reminders_run
+
+    return {"created": reminders_run()}
+
+
+@task()
+def send_daily_digests() -> dict:
+    """08:00 daily: each user's email of open tasks due today or overdue (opt-out)."""
+    from guanxi.messaging.digest import digests_send
+
+    return {"queued": digests_send()}

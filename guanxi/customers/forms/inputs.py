@@ -66,3 +66,21 @@ def user_label(user: User) -> str:
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return user_label(obj)
+
+
+def customer_from_code(*, user: User, text: str):
+    """The customer a "code name" picker value names (its first word is the code), within
+    the user's scope; None for an empty value; a form error for an unknown code."""
+    from guanxi.core.errors import NotFoundError
+    from guanxi.customers.selectors import customer_get_by_code
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    code = text.split()[0].upper()
+    try:
+        return customer_get_by_code(user=user, code=code)
+    except NotFoundError as exc:
+        raise forms.ValidationError(
+            _("No customer with code “%(code)s” among your customers.") % {"code": code}
+        ) from exc
