@@ -179,7 +179,15 @@ def _run(args) -> int:
     messages_queue_many(channel="email", template=template, customers=customers,
                         idempotency_key=lambda c: f"intro:{c.pk}")  # fmt: skip
     queued_s = time.perf_counter() - started
-    report = deliver_due(limit=args.count)
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        report = profile.runcall(deliver_due, limit=args.count)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+    else:
+        report = deliver_due(limit=args.count)
     seconds = time.perf_counter() - started
     sent = Message.objects.filter(status=MessageStatus.SENT).count()
     assert report.sent == sent == args.count, (report, sent)

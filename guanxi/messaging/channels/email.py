@@ -10,6 +10,7 @@ import base64
 import contextlib
 import email
 import email.policy
+import functools
 import smtplib
 import ssl
 from email.header import Header
@@ -47,9 +48,8 @@ def mime_bytes(message: Message) -> bytes:
     Written directly rather than through email.message: its generator costs ~4 ms a message,
     more than the SMTP round trip (benchmarks/messaging.py); tests parse the result back
     with the standard library to check it."""
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     headers = [
-        f"From: {formataddr((name, address), charset='utf-8')}",
+        f"From: {_from_header(settings.DEFAULT_FROM_EMAIL)}",
         f"To: {_header(message.recipient)}",
         f"Subject: {_header(message.subject)}",
         f"Date: {formatdate(message.created_at.timestamp(), localtime=False)}",
@@ -84,8 +84,18 @@ def mime(message: Message) -> EmailMessage:
     return email.message_from_bytes(mime_bytes(message), policy=email.policy.default)
 
 
+@functools.lru_cache(maxsize=4)
+def _from_header(value: str) -> str:
+    return formataddr(parseaddr(value), charset="utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def _address(value: str) -> str:
+    return parseaddr(value)[1]
+
+
 def _envelope_from() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return _address(settings.DEFAULT_FROM_EMAIL)
 
 
 class FileEmail:
