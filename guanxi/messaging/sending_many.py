@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from guanxi.activity.models import ActivityEvent, Source, Verb
 from guanxi.activity.services import activity_record_many
@@ -54,7 +55,7 @@ def messages_queue_many(
     customers fetched with select_related("owner", "level", "industry")."""
     version = template.current_version
     if version is None or not template.is_active or template.channel != channel:
-        raise ApplicationError("template not usable for this channel")
+        raise ApplicationError(_("This template is not active or is for another channel."))
     result: list[Message] = []
     for start in range(0, len(customers), BATCH):
         result += _batch(

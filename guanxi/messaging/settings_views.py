@@ -18,23 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanxi.accounts.models import User
-from guanxi.accounts.permissions import Perm, has_perm, require_perm
-from guanxi.activity.models import Verb
-from guanxi.activity.services import activity_record
-from guanxi.core import clock
+from guanxi.accounts.permissions import Perm, has_perm
 from guanxi.core.errors import NotFoundError, PermissionDeniedError
 from guanxi.core.forms import BootstrapMixin, submit_form
-from guanxi.core.model_update import model_update
-from guanxi.messaging import inbound, pacing, tracking
-from guanxi.messaging.models import InboundEndpoint, MessagingSettings, Suppression
+from guanxi.messaging import inbound, pacing, settings_selectors, tracking
+from guanxi.messaging.models import InboundEndpoint, MessagingSettings
+from guanxi.messaging.settings_services import FIELDS, messaging_settings_update
 
-FIELDS = [
-    "company_name", "company_phone", "company_website", "company_address", "email_signature",
-    "quiet_start", "quiet_end", "quiet_for_sms", "quiet_for_marketing_email",
-    "marketing_cap", "marketing_cap_hours", "email_per_minute", "sms_per_minute",
-    "max_attempts", "interested_tag", "follow_up_tag",
-]  # fmt: skip
 MAX_ATTEMPTS = 20
 SUPPRESSIONS_PER_PAGE = 50
 
@@ -81,36 +71,20 @@ class MessagingSettingsForm(BootstrapMixin, forms.ModelForm):
         return self._clean_tag("follow_up_tag")
 
 
-def messaging_settings_update(*, actor: User, data: dict[str, Any]) -> dict[str, list[Any]]:
-    """Save the settings row; audited with the changed fields. Returns the changes."""
-    require_perm(actor, Perm.CONFIG_MANAGE)
-    row = pacing.current_settings()
-    changes = model_update(instance=row, fields=FIELDS, data=data)
-    if not changes:
-        return changes
-    row.updated_at = clock.now()
-    row.save(update_fields=[*changes, "updated_at"])
-    activity_record(actor=actor, verb=Verb.UPDATED, target=row, changes=changes)
-    return changes
-
-
 def _require_config(request) -> None:
     if not has_perm(request.user, Perm.CONFIG_MANAGE):
         raise PermissionDeniedError(_("Only administrators can change the messaging settings."))
 
 
 def _suppressions(request) -> tuple[str, Any]:
-    # Suppressions belong to addresses, not to a customer's owner: an admin sees them all.
     query = request.GET.get("q", "").strip()
-    rows = Suppression.objects.select_related("customer").order_by("-created_at", "-id")
-    if query:
-        rows = rows.filter(address__icontains=query)
+    rows = settings_selectors.suppression_list(user=request.user, query=query)
     return query, Paginator(rows, SUPPRESSIONS_PER_PAGE).get_page(request.GET.get("page"))
 
 
 def _page(request, *, form, new_url: tuple[str, str] | None = None):
     query, page = _suppressions(request)
-    endpoints = {e.kind: e for e in InboundEndpoint.objects.all()}
+    endpoints = settings_selectors.inbound_endpoints(user=request.user)
     context = {
         "form": form,
         "endpoints": [
@@ -162,7 +136,7 @@ def suppression_remove(request, pk: int):
     """Let an address receive messages again (after a bounced address was fixed, or the
     recipient asked to be subscribed again)."""
     _require_config(request)
-    row = Suppression.objects.filter(pk=pk).first()
+    row = settings_selectors.suppression_get(user=request.user, pk=pk)
     if row is None:
         raise NotFoundError(_("This address is not suppressed."))
     tracking.resubscribe(actor=request.user, channel=row.channel, address=row.address)
