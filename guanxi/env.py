@@ -61,6 +61,11 @@ def sms_url() -> str:
     return _get("SMS_URL")
 
 
+def imap_url() -> str:
+    """The reply mailbox to poll (imaps://user:pass@host:993/INBOX); empty = no polling."""
+    return _get("IMAP_URL")
+
+
 def public_url() -> str:
     """Where recipients reach this Guanxi (tracked links, unsubscribe, calendar feeds)."""
     return _get("PUBLIC_URL", "http://127.0.0.1:8000")

@@ -26,3 +26,12 @@ def send_daily_digests() -> dict:
     from guanxi.messaging.digest import digests_send
 
     return {"queued": digests_send()}
+
+
+@task()
+def poll_reply_mailbox() -> dict:
+    """Every 2 minutes: replies and bounces from the IMAP mailbox of GUANXI_IMAP_URL
+    (messaging/imap_polling.py); {"skipped": "not configured"} without one."""
+    from guanxi.messaging.imap_polling import mailbox_poll
+
+    return mailbox_poll()
