@@ -39,6 +39,8 @@ COMMANDS: dict[str, Entry] = {
     "import": Entry(command="import_file", summary=gettext_noop("Import a spreadsheet: import customers FILE [--dry-run] …")),
     "export": Entry(command="export_file", summary=gettext_noop("Export data: export customers --format xlsx|csv -o FILE …")),
     "outbox": Entry(command="outbox", summary=gettext_noop("Email and SMS deliveries: outbox [--status S] [--json] | send | retry ID")),
+    "automation": Entry(command="automation", summary=gettext_noop("Automation rules: automation tick [--now T] [--json] | rules … | templates …")),
+    "mailbox": Entry(command="mailbox", summary=gettext_noop("Read replies and bounces from the IMAP mailbox once: mailbox poll [--json]")),
     "token": Entry(command="token", summary=gettext_noop("Create an API token for a user and print it")),
     "createadmin": Entry(command="createadmin", summary=gettext_noop("Create an administrator or reset its password")),
     "check": Entry(command="check", summary=gettext_noop("Check the configuration (check --deploy for production)")),

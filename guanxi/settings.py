@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.followups",
     "guanxi.messaging",
+    "guanxi.automation",
     "guanxi.configuration",
     "guanxi.imports",
     "guanxi.exports",
@@ -259,6 +260,8 @@ GUANXI_MESSAGE_ID_DOMAIN = (
 GUANXI_OUTBOX_DIR = DATA_DIR / "outbox"
 GUANXI_SMS_URL = env.sms_url()
 GUANXI_EMAIL_URL = env.email_url()
+# The reply mailbox polled over IMAP (messaging/imap_polling.py); empty = not polled.
+GUANXI_IMAP_URL = env.imap_url()
 
 LOGGING = {
     "version": 1,

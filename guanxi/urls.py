@@ -11,6 +11,7 @@ urlpatterns = [
     path("messaging/outbox/", include("guanxi.messaging.outbox_urls")),
     path("messaging/reminders/", include("guanxi.messaging.reminder_urls")),
     path("messaging/settings/", include("guanxi.messaging.settings_urls")),
+    path("automation/", include("guanxi.automation.urls")),
     path("imports/", include("guanxi.imports.urls")),
     path("exports/", include("guanxi.exports.urls")),
     path("quality/", include("guanxi.quality.urls")),

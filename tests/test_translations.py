@@ -37,8 +37,11 @@ def test_zh_hans_keeps_every_placeholder():
 def test_compiled_catalog_matches_source(lang):
     po = _catalog(lang)
     mo = polib.mofile(str(LOCALE / lang / "LC_MESSAGES" / "django.mo"))
-    compiled = {e.msgid: e.msgstr for e in mo}
-    expected = {e.msgid: e.msgstr for e in po.translated_entries() if not e.msgid_plural}
+    # Keyed with the context too: "Completed" (a journey) and "Completed" (a column) differ.
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
+    expected = {
+        (e.msgctxt, e.msgid): e.msgstr for e in po.translated_entries() if not e.msgid_plural
+    }
     assert {k: compiled.get(k) for k in expected} == expected
 
 

@@ -43,6 +43,8 @@ class Perm(StrEnum):
     USER_MANAGE = "user.manage"
     ROLE_MANAGE = "role.manage"
     CONFIG_MANAGE = "config.manage"
+    AUTOMATION_VIEW = "automation.view"
+    AUTOMATION_MANAGE = "automation.manage"
 
 
 PERM_LABELS: dict[Perm, object] = {
@@ -65,6 +67,8 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.USER_MANAGE: gettext_lazy("Manage users"),
     Perm.ROLE_MANAGE: gettext_lazy("Manage roles"),
     Perm.CONFIG_MANAGE: gettext_lazy("Manage configuration"),
+    Perm.AUTOMATION_VIEW: gettext_lazy("View automation rules and their results"),
+    Perm.AUTOMATION_MANAGE: gettext_lazy("Create, change and run automation rules"),
 }
 
 _SALES = [
@@ -77,7 +81,8 @@ BUILTIN_ROLES: dict[str, dict] = {
         "name": "销售主管", "name_en": "Supervisor", "scope": "team",
         "perms": [*_SALES, Perm.CUSTOMER_DELETE, Perm.CUSTOMER_REASSIGN, Perm.CUSTOMER_BULK,
                   Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_MERGE, Perm.DATA_EXPORT, Perm.CONTACT_REVEAL,
-                  Perm.FOLLOWUP_REVIEW, Perm.TASK_ASSIGN, Perm.AUDIT_VIEW, Perm.REPORT_VIEW],
+                  Perm.FOLLOWUP_REVIEW, Perm.TASK_ASSIGN, Perm.AUDIT_VIEW, Perm.REPORT_VIEW,
+                  Perm.AUTOMATION_VIEW],
     },
     "service": {
         "name": "客服", "name_en": "Customer service", "scope": "own",
@@ -85,7 +90,8 @@ BUILTIN_ROLES: dict[str, dict] = {
     },
     "marketing": {
         "name": "市场", "name_en": "Marketing", "scope": "all",
-        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW, Perm.DATA_EXPORT],
+        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW, Perm.DATA_EXPORT, Perm.AUTOMATION_VIEW,
+                  Perm.AUTOMATION_MANAGE],
     },
     "finance": {
         "name": "财务", "name_en": "Finance", "scope": "all",

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from guanxi.accounts.apis import TokenViewSet, UserViewSet
 from guanxi.activity.apis import ActivityViewSet
 from guanxi.api.schema import DocsView
+from guanxi.automation.apis import register as register_automation
 from guanxi.customers.apis import ContactViewSet, CustomerViewSet, TagViewSet
 from guanxi.exports.apis import register as register_exports
 from guanxi.followups.apis import FollowUpViewSet, TaskViewSet
@@ -28,6 +29,7 @@ register_imports(v1)
 register_exports(v1)
 register_quality(v1)
 register_messaging(v1)
+register_automation(v1)
 
 app_name = "api"
 urlpatterns = [

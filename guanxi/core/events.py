@@ -7,8 +7,10 @@ rolled-back write never triggers anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import transaction
@@ -38,7 +40,24 @@ def unsubscribe(subscriber: Subscriber) -> None:
         _subscribers.remove(subscriber)
 
 
+# How deep in a chain of rules the running code is: an automation step sets it, so the
+# events its services publish carry it and the engine can stop rules triggering rules.
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("event_depth", default=0)
+
+
+@contextlib.contextmanager
+def depth_of(depth: int) -> Iterator[None]:
+    token = _depth.set(depth)
+    try:
+        yield
+    finally:
+        _depth.reset(token)
+
+
 def publish(event: Event) -> None:
+    if event.depth == 0 and _depth.get():
+        event = replace(event, depth=_depth.get())
+
     def deliver() -> None:
         for subscriber in list(_subscribers):
             subscriber(event)

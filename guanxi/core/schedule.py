@@ -53,6 +53,11 @@ JOBS: list[Job] = [
         task_path="guanxi.exports.tasks.expire_exports",
     ),
     Job(
+        name="automation.tick",
+        cron="* * * * *",
+        task_path="guanxi.automation.tasks.automation_tick",
+    ),
+    Job(
         name="messaging.run_reminder_policies",
         cron="30 7 * * *",
         task_path="guanxi.messaging.tasks.run_reminder_policies",
@@ -61,5 +66,12 @@ JOBS: list[Job] = [
         name="messaging.send_daily_digests",
         cron="0 8 * * *",
         task_path="guanxi.messaging.tasks.send_daily_digests",
+    ),
+    # Every 2 minutes, not every minute: a slow server's pass then ends before the next
+    # one starts, so two workers do not read the same unseen mail.
+    Job(
+        name="messaging.poll_reply_mailbox",
+        cron="*/2 * * * *",
+        task_path="guanxi.messaging.tasks.poll_reply_mailbox",
     ),
 ]

@@ -483,6 +483,31 @@ def customer_tag_by_system(*, customer: Customer, name: str, source: str = Sourc
     return True
 
 
+def customer_untag_by_system(
+    *, customer: Customer, names: Iterable[str], source: str = Source.SYSTEM
+) -> list[str]:
+    """Remove tags because a rule said so, not a person: no permission check, audited with
+    no actor. Returns the names that were there and are gone."""
+    names = {n.strip() for n in names if n and n.strip()}
+    with transaction.atomic():
+        existing = set(customer.tags.values_list("name", flat=True))
+        gone = existing & names
+        if not gone:
+            return []
+        customer.tags.remove(*Tag.objects.filter(name__in=gone))
+        activity_record(
+            actor=None,
+            verb=Verb.UNTAGGED,
+            target=customer,
+            customer_id=customer.pk,
+            source=source,
+            changes={"tags": [sorted(existing), sorted(existing - gone)]},
+        )
+        for name in sorted(gone):
+            _publish("customer.tag_removed", customer, None, source, tag=name)
+    return sorted(gone)
+
+
 def customer_tags_remove(
     *, actor: User, customer_ids: Iterable[int], names: Iterable[str], source: str = Source.UI
 ) -> int:

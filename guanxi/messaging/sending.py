@@ -334,23 +334,11 @@ def message_summary(message: Message) -> str:
 
 
 def wake_worker() -> None:
-    """Ask a worker to deliver. One waiting wake-up is enough — the delivery loop takes
-    everything due when it runs — so with the database task backend a message queued while
-    one is still waiting adds no second task (automation queues thousands at once)."""
-    from django.conf import settings
-    from django.tasks import TaskResultStatus
-
+    """Ask a worker to deliver (one waiting wake-up is enough: see core.wake)."""
+    from guanxi.core.wake import enqueue_unless_waiting
     from guanxi.messaging.tasks import deliver_messages
 
-    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
-        from django_tasks_db.models import DBTaskResult
-
-        waiting = DBTaskResult.objects.filter(
-            status=TaskResultStatus.READY, task_path=deliver_messages.module_path
-        )
-        if waiting.exists():
-            return
-    deliver_messages.enqueue()
+    enqueue_unless_waiting(deliver_messages)
 
 
 def message_retry(*, actor: User, message: Message) -> Message:

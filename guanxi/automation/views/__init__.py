@@ -1,0 +1,1 @@
+"""The automation pages: rules, their runs, the editor, dry-run and settings."""
