@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 
 from guanxi.automation.conditions.tree import matching
 from guanxi.automation.definition import effective_conditions, next_runs
@@ -105,7 +106,9 @@ def scan_condition(*, rule: Rule, now: dt.datetime) -> int:
             return 0
         current = matching(effective_conditions(definition), now=now)
         members = RuleMembership.objects.filter(rule=rule)
-        entering = current.exclude(pk__in=members.values("customer_id"))
+        entering = current.exclude(
+            Exists(RuleMembership.objects.filter(rule=rule, customer_id=OuterRef("pk")))
+        )
         enrolled = enroll_set(rule=rule, customers=entering, reason="condition", now=now)
         select_sql, params = entering.order_by().values("id").query.sql_with_params()
         with connection.cursor() as cursor:
@@ -114,5 +117,5 @@ def scan_condition(*, rule: Rule, now: dt.datetime) -> int:
                 f"SELECT %s, c.id, %s FROM ({select_sql}) c",
                 [rule.pk, connection.ops.adapt_datetimefield_value(now), *params],
             )
-        members.exclude(customer_id__in=current.values("pk")).delete()
+        members.exclude(Exists(current.filter(pk=OuterRef("customer_id")))).delete()
     return enrolled

@@ -438,6 +438,10 @@ class CountField(Kindred):
     def _at_least(self, n: int, days: int | None, clock: Clock) -> Q:
         if n <= 0:
             return Q(pk__isnull=False)
+        if n == 1:
+            # "at least one" (and its negation "none") as EXISTS: an index probe per customer
+            # instead of grouping every row ("never followed up" was 5.7× the raw SQL).
+            return Q(Exists(self.rows(clock, days).filter(customer_id=OuterRef("pk"))))
         having = (
             self.rows(clock, days)
             .values("customer_id")
