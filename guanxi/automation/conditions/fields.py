@@ -445,7 +445,7 @@ class CountField(Kindred):
         having = (
             self.rows(clock, days)
             .values("customer_id")
-            .annotate(_n=Count("pk"))
+            .annotate(_n=Count("*"))
             .filter(_n__gte=n)
             .values("customer_id")
         )
