@@ -34,7 +34,6 @@ from guanxi.automation.models import (
     Execution,
     ExecutionStatus,
     Rule,
-    RuleVersion,
 )
 from guanxi.core import clock
 from guanxi.core.errors import ApplicationError, ConflictError, NotFoundError
@@ -172,7 +171,7 @@ class RuleViewSet(ApiViewSet):
     def versions(self, request: Request, pk: int) -> Response:
         """Every saved definition of the rule, newest first."""
         rule = self._get(pk)
-        qs = RuleVersion.objects.filter(rule=rule).select_related("created_by").order_by("-number")
+        qs = selectors.rule_versions(user=request.user, rule=rule)
         return self.respond_page(s.RuleVersionSerializer, qs)
 
     @extend_schema(responses={200: s.StepCountsSerializer(many=True), 404: ERROR})

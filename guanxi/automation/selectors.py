@@ -19,6 +19,7 @@ from guanxi.automation.models import (
     ExecutionStatus,
     Rule,
     RuleStatus,
+    RuleVersion,
 )
 from guanxi.core.errors import NotFoundError
 
@@ -43,6 +44,16 @@ def rule_get(*, user: User, pk: int) -> Rule:
     if rule is None:
         raise NotFoundError(_("Rule not found."))
     return rule
+
+
+def rule_versions(*, user: User, rule: Rule) -> QuerySet[RuleVersion]:
+    require_perm(user, Perm.AUTOMATION_VIEW)
+    return RuleVersion.objects.filter(rule=rule).select_related("created_by").order_by("-number")
+
+
+def installed_templates() -> dict[str, int]:
+    """Template key → id of the rule installed from it (the catalog, the CLI, the API)."""
+    return dict(Rule.objects.exclude(template_key="").values_list("template_key", "pk"))
 
 
 def executions_list(

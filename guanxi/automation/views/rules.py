@@ -153,7 +153,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     from guanxi.automation import catalog as templates
 
     require_perm(request.user, Perm.AUTOMATION_VIEW)
-    installed = dict(Rule.objects.exclude(template_key="").values_list("template_key", "pk"))
+    installed = selectors.installed_templates()
     names = display.template_names()
     rows = []
     for template in templates.templates_list():

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guanxi.automation import selectors
 from guanxi.core.management.actors import command_actor
 from guanxi.core.management.base import GuanxiCommand
 
@@ -135,13 +136,12 @@ class Command(GuanxiCommand):
 
     def _rules_import(self, *, file: str, username: str, **_options) -> None:
         from guanxi.activity.models import Source
-        from guanxi.automation.models import Rule
         from guanxi.automation.services import rule_create
         from guanxi.core.errors import ApplicationError
 
         items = _read_rules(file)
         actor = command_actor(username)
-        taken = set(Rule.objects.exclude(template_key="").values_list("template_key", flat=True))
+        taken = set(selectors.installed_templates())
         problems: list[str] = []
         notes: list[str] = []
         created = []
@@ -227,9 +227,8 @@ class Command(GuanxiCommand):
 
     def _templates_list(self, *, json: bool, **_options) -> None:
         from guanxi.automation.catalog import templates_list
-        from guanxi.automation.models import Rule
 
-        installed = dict(Rule.objects.exclude(template_key="").values_list("template_key", "pk"))
+        installed = selectors.installed_templates()
         rows = [
             {
                 "key": t.key,
