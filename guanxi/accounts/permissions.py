@@ -45,6 +45,9 @@ class Perm(StrEnum):
     CONFIG_MANAGE = "config.manage"
     AUTOMATION_VIEW = "automation.view"
     AUTOMATION_MANAGE = "automation.manage"
+    DEAL_EDIT = "deal.edit"
+    ORDER_SYNC = "order.sync"
+    PLAN_APPROVE = "plan.approve"
 
 
 PERM_LABELS: dict[Perm, object] = {
@@ -69,11 +72,14 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.CONFIG_MANAGE: gettext_lazy("Manage configuration"),
     Perm.AUTOMATION_VIEW: gettext_lazy("View automation rules and their results"),
     Perm.AUTOMATION_MANAGE: gettext_lazy("Create, change and run automation rules"),
+    Perm.DEAL_EDIT: gettext_lazy("Create deals and move them through the pipeline"),
+    Perm.ORDER_SYNC: gettext_lazy("Import and sync orders from other systems"),
+    Perm.PLAN_APPROVE: gettext_lazy("Approve or reject maintenance plans"),
 }
 
 _SALES = [
     Perm.CUSTOMER_VIEW, Perm.CUSTOMER_CREATE, Perm.CUSTOMER_EDIT,
-    Perm.CONTACT_VIEW_DETAILS, Perm.FOLLOWUP_RECORD,
+    Perm.CONTACT_VIEW_DETAILS, Perm.FOLLOWUP_RECORD, Perm.DEAL_EDIT,
 ]  # fmt: skip
 BUILTIN_ROLES: dict[str, dict] = {
     "sales": {"name": "销售专员", "name_en": "Sales", "scope": "own", "perms": _SALES},
@@ -82,7 +88,7 @@ BUILTIN_ROLES: dict[str, dict] = {
         "perms": [*_SALES, Perm.CUSTOMER_DELETE, Perm.CUSTOMER_REASSIGN, Perm.CUSTOMER_BULK,
                   Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_MERGE, Perm.DATA_EXPORT, Perm.CONTACT_REVEAL,
                   Perm.FOLLOWUP_REVIEW, Perm.TASK_ASSIGN, Perm.AUDIT_VIEW, Perm.REPORT_VIEW,
-                  Perm.AUTOMATION_VIEW],
+                  Perm.AUTOMATION_VIEW, Perm.ORDER_SYNC, Perm.PLAN_APPROVE],
     },
     "service": {
         "name": "客服", "name_en": "Customer service", "scope": "own",
@@ -95,7 +101,7 @@ BUILTIN_ROLES: dict[str, dict] = {
     },
     "finance": {
         "name": "财务", "name_en": "Finance", "scope": "all",
-        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW, Perm.DATA_EXPORT],
+        "perms": [Perm.CUSTOMER_VIEW, Perm.REPORT_VIEW, Perm.DATA_EXPORT, Perm.ORDER_SYNC],
     },
     "admin": {"name": "管理员", "name_en": "Admin", "scope": "all", "perms": list(Perm)},
 }  # fmt: skip

@@ -23,10 +23,32 @@ def activity_record(
     summary: str = "",
     source: str = Source.UI,
 ) -> ActivityEvent:
+    row = activity_row(
+        actor=actor, verb=verb, target=target, target_type=target_type, target_id=target_id,
+        customer_id=customer_id, changes=changes, summary=summary, source=source,
+    )  # fmt: skip
+    row.save(force_insert=True)
+    return row
+
+
+def activity_row(
+    *,
+    actor: Any,
+    verb: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: int | None = None,
+    customer_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    summary: str = "",
+    source: str = Source.UI,
+) -> ActivityEvent:
+    """The unsaved row activity_record writes: bulk writers collect these for
+    activity_record_many, so a bulk path audits exactly as the single one does."""
     if target is not None:
         target_type = target._meta.label_lower
         target_id = target.pk
-    return ActivityEvent.objects.create(
+    return ActivityEvent(
         occurred_at=clock.now(),
         actor=actor if getattr(actor, "pk", None) else None,
         verb=verb,

@@ -103,8 +103,16 @@ def _person(run: Run, who: Any) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def _customer_url(customer: Customer) -> str:
+def customer_url(customer: Customer) -> str:
     return reverse("customers:detail", kwargs={"pk": customer.pk})
+
+
+def nobody_to_notify() -> str:
+    return _("Nobody to notify (no owner or leader).")
+
+
+def nobody_for_task() -> str:
+    return _("Nobody to give the task to.")
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -156,15 +164,13 @@ def notify(run: Run) -> Outcome:
         run, run.step.get("user") if run.step.get("to") == "user" else run.step.get("to")
     )
     if user is None:
-        return Outcome(
-            status=ExecutionStatus.SKIPPED, reason=_("Nobody to notify (no owner or leader).")
-        )
+        return Outcome(status=ExecutionStatus.SKIPPED, reason=nobody_to_notify())
     notification = notification_create(
         user_id=user.pk,
         kind="automation",
         title=run.fill(run.step["title"]),
         body=run.fill(run.step.get("body", "")),
-        url=_customer_url(run.customer),
+        url=customer_url(run.customer),
         customer_id=run.customer.pk,
         dedupe_key=run.key,
     )
@@ -229,7 +235,7 @@ def assign_owner(run: Run) -> Outcome:
 def create_task(run: Run) -> Outcome:
     assignee = _person(run, run.step.get("assignee", "owner")) or run.enrollment.rule.owner
     if assignee is None or not assignee.is_active:
-        return Outcome(status=ExecutionStatus.SKIPPED, reason=_("Nobody to give the task to."))
+        return Outcome(status=ExecutionStatus.SKIPPED, reason=nobody_for_task())
     hours = float(run.step.get("due_hours", 24))
     task = task_create(
         actor=None,

@@ -25,6 +25,7 @@ from guanxi.accounts.permissions import Perm
 from guanxi.api.views import SOURCE, ApiViewSet
 from guanxi.automation import catalog, selectors, services
 from guanxi.automation import serializers as s
+from guanxi.automation.coupons import coupon_codes_load, coupon_pools
 from guanxi.automation.definition import DefinitionError, validate_definition
 from guanxi.automation.dryrun import dry_run
 from guanxi.automation.metrics import rule_metrics
@@ -423,9 +424,36 @@ class RuleTemplateViewSet(ApiViewSet):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
+class CouponPoolViewSet(ApiViewSet):
+    """Coupon pools: what each holds, and loading codes (a pool is created by its first codes).
+    A load is all or nothing; codes already in the pool are counted, not added twice."""
+
+    serializer_class = s.CouponPoolSerializer
+    http_method_names = ["get", "post", "head"]
+    pagination_class = None  # one row per pool
+    required_perms = {"list": VIEW, "create": MANAGE}
+
+    @extend_schema(responses=s.CouponPoolSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(s.CouponPoolSerializer(coupon_pools(user=request.user), many=True).data)
+
+    @extend_schema(
+        request=s.CouponLoadSerializer, responses={201: s.CouponLoadedSerializer, 400: ERROR}
+    )
+    def create(self, request: Request) -> Response:
+        data = self.parse(s.CouponLoadSerializer)
+        loaded = coupon_codes_load(
+            actor=request.user, pool=data["pool"], codes=data["codes"], source=SOURCE
+        )
+        body = {"pool": data["pool"].strip(), "added": loaded.added,
+                "duplicates": loaded.duplicates}  # fmt: skip
+        return Response(s.CouponLoadedSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
 def register(router: DefaultRouter) -> None:
     """Add the automation view sets to the v1 router."""
     router.register("automation/rules", RuleViewSet, basename="automation-rule")
     router.register("automation/executions", ExecutionViewSet, basename="automation-execution")
     router.register("automation/enrollments", EnrollmentViewSet, basename="automation-enrollment")
     router.register("automation/templates", RuleTemplateViewSet, basename="automation-template")
+    router.register("automation/coupon-pools", CouponPoolViewSet, basename="automation-coupon-pool")

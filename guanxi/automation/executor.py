@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from guanxi.automation import actions
+from guanxi.automation import actions, batch_steps
 from guanxi.automation.conditions.tree import matches
 from guanxi.automation.enrollment import TRIGGER_STEP
 from guanxi.automation.models import (
@@ -42,7 +42,7 @@ from guanxi.core.events import depth_of
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
-BATCH = 200
+BATCH = 500
 BACKOFF_MINUTES = [1, 5, 30]
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 
@@ -95,12 +95,22 @@ def claim(*, now: dt.datetime, size: int = BATCH) -> list[int]:
     )
     with transaction.atomic():
         qs = Execution.objects.filter(due).order_by("next_run_at", "id")
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        ids = list(qs.values_list("pk", flat=True)[:size])
-        if ids:
-            Execution.objects.filter(pk__in=ids).update(lease_until=now + LEASE)
-    return ids
+        if not connection.features.has_select_for_update_skip_locked:
+            ids = list(qs.values_list("pk", flat=True)[:size])
+            if ids:
+                Execution.objects.filter(pk__in=ids).update(lease_until=now + LEASE)
+            return ids
+        # PostgreSQL: lock, lease and return the rows in one statement.
+        chosen = qs.select_for_update(skip_locked=True, of=("self",)).values("pk")[:size]
+        select_sql, select_params = chosen.query.sql_with_params()
+        table = Execution._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # The table name comes from model metadata, the SELECT from the ORM compiler.
+                f"UPDATE {table} SET lease_until = %s WHERE id IN ({select_sql}) RETURNING id",  # noqa: S608
+                [now + LEASE, *select_params],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
 
 
 _positions_cache: dict[tuple, dict[str, Position]] = {}
@@ -116,13 +126,15 @@ def _positions(enrollment: Enrollment) -> dict[str, Position]:
     return _positions_cache[key]
 
 
-def run_batch(*, ids: list[int], now: dt.datetime) -> Report:
-    report = Report()
-    rows = list(
+def _load(ids: list[int]) -> list[Execution]:
+    # Prefetched, not joined: the rows of a batch share a few versions, rules, owners and
+    # teams, and a join would build (and decode the definition JSON of) a copy per row.
+    return list(
         Execution.objects.filter(pk__in=ids)
-        .select_related(
-            "enrollment__rule__owner",
+        .select_related("enrollment", "customer")
+        .prefetch_related(
             "enrollment__version",
+            "enrollment__rule__owner",
             "customer__owner__team__leader",
             "customer__team__leader",
             "customer__level",
@@ -130,11 +142,16 @@ def run_batch(*, ids: list[int], now: dt.datetime) -> Report:
         )
         .order_by("next_run_at", "id")
     )
+
+
+def run_batch(*, ids: list[int], now: dt.datetime) -> Report:
+    report = Report()
+    rows = _load(ids)
     inside = [r for r in rows if r.action not in actions.EXTERNAL]
     outside = [r for r in rows if r.action in actions.EXTERNAL]
     failed_rules: set[int] = set()
     with transaction.atomic():
-        for execution in inside:
+        for execution in _run_batched(inside, now=now, report=report):
             _run_one(execution, now=now, report=report, failed_rules=failed_rules)
     for execution in outside:
         updated = Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(
@@ -150,6 +167,26 @@ def run_batch(*, ids: list[int], now: dt.datetime) -> Report:
 
         rules_pause_failing(rule_ids=failed_rules, now=now)
     return report
+
+
+def _run_batched(rows: list[Execution], *, now: dt.datetime, report: Report) -> list[Execution]:
+    """Runs the rows the batch path covers (batch_steps) together; returns the rest, to be
+    run one at a time."""
+    batched = [r for r in rows if batch_steps.batchable(r, _positions(r.enrollment))]
+    if len(batched) < 2:
+        return rows
+    try:
+        with transaction.atomic():
+            executed, skipped = batch_steps.run(batched, positions_of=_positions, now=now)
+    except Exception:
+        # Rolled back: one at a time, so each row's error lands on that row. The rows are
+        # read again because the batch path changed them in memory.
+        log.exception("automation batch of %s steps failed; running them one by one", len(rows))
+        return _load([r.pk for r in rows])
+    report.executed += executed
+    report.skipped += skipped
+    done = {r.pk for r in batched}
+    return [r for r in rows if r.pk not in done]
 
 
 def _step_of(execution: Execution, positions: dict[str, Position]) -> dict | None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from guanxi.accounts.models import User
+from guanxi.automation import selectors
 from guanxi.automation.conditions.fields import OPS, REGISTRY, Kindred
 from guanxi.automation.conditions.tree import LIST_OPS, NO_VALUE_OPS, NUMBER_OPS
 from guanxi.automation.definition import (
@@ -33,6 +34,7 @@ from guanxi.automation.definition import (
 from guanxi.automation.models import (
     AutomationSettings,
     ExecutionStatus,
+    Rule,
     RuleStatus,
     TriggerKind,
 )
@@ -47,6 +49,7 @@ from guanxi.automation.views.display import (
 )
 from guanxi.core.forms import BootstrapMixin
 from guanxi.customers.forms.inputs import customer_from_code
+from guanxi.customers.forms.listing import IdListField
 from guanxi.customers.models import Customer
 from guanxi.followups.models import TaskPriority
 
@@ -158,6 +161,63 @@ class DryRunForm(forms.Form):
 
     def clean_customer(self) -> Customer | None:
         return customer_from_code(user=self.user, text=self.cleaned_data.get("customer"))
+
+
+class EnrollSelectedForm(forms.Form):
+    """The customer list's selection, enrolled by hand into one active rule."""
+
+    ids = IdListField(error_messages={"required": gettext_lazy("Select at least one customer.")})
+    rule = forms.ModelChoiceField(
+        queryset=Rule.objects.none(),
+        error_messages={
+            "required": gettext_lazy("Choose the rule to enroll the customers in."),
+            "invalid_choice": gettext_lazy("That rule is not active any more."),
+        },
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = selectors.enrollable_rules(user=user)
+
+
+class CouponLoadForm(BootstrapMixin, forms.Form):
+    """Codes for a pool: typed or pasted one per line, or a text / CSV file (first column)."""
+
+    pool = forms.CharField(
+        label=gettext_lazy("Pool"), max_length=50,
+        help_text=gettext_lazy("A new name creates the pool; letters, digits, “-” and “_”."),
+        widget=forms.TextInput(attrs={"list": "pool-options", "autocomplete": "off"}),
+    )  # fmt: skip
+    codes = forms.CharField(
+        label=gettext_lazy("Codes, one per line"), required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+    )  # fmt: skip
+    file = forms.FileField(
+        label=gettext_lazy("…or a file"), required=False,
+        help_text=gettext_lazy("Text or CSV, UTF-8; the first column of each line."),
+    )  # fmt: skip
+
+    MAX_FILE_BYTES = 5 * 1024 * 1024
+
+    def clean(self) -> dict[str, Any]:
+        from guanxi.automation.coupons import first_column
+
+        data = super().clean()
+        upload = data.get("file")
+        text = data.get("codes") or ""
+        if upload is not None:
+            if upload.size > self.MAX_FILE_BYTES:
+                self.add_error("file", _("The file is larger than 5 MB."))
+                return data
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self.add_error("file", _("The file is not UTF-8 text."))
+                return data
+        if not text.strip():
+            self.add_error("codes", _("Give at least one code."))
+        data["lines"] = first_column(text)
+        return data
 
 
 # --- the rule editor ------------------------------------------------------------------------

@@ -155,3 +155,14 @@ def rule_summaries(*, user: User, rules: list[Rule]) -> dict[int, dict[str, Any]
         .values_list("rule_id", "n")
     )
     return {pk: {"active": active.get(pk, 0), "failed": failed.get(pk, 0)} for pk in ids}
+
+
+def enrollable_rules(*, user: User) -> QuerySet[Rule]:
+    """Active rules a person may enroll chosen customers into (the customer list's "enroll
+    selected" control): not the system rules, which keep derived data and enroll by scan."""
+    require_perm(user, Perm.AUTOMATION_MANAGE)
+    return (
+        Rule.objects.filter(status=RuleStatus.ACTIVE, is_system=False)
+        .select_related("current_version")
+        .order_by("name", "pk")
+    )

@@ -360,3 +360,22 @@ class TemplateInstallSerializer(serializers.Serializer):
     enable = serializers.BooleanField(
         required=False, default=False, help_text=_("Activate the rule right away.")
     )
+
+
+class CouponPoolSerializer(serializers.Serializer):
+    pool = serializers.CharField(read_only=True)
+    total = serializers.IntegerField(read_only=True)
+    issued = serializers.IntegerField(read_only=True)
+    available = serializers.IntegerField(read_only=True)
+
+
+class CouponLoadSerializer(serializers.Serializer):
+    pool = serializers.CharField(max_length=50)
+    codes = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+                                  allow_empty=False, max_length=100_000)  # fmt: skip
+
+
+class CouponLoadedSerializer(serializers.Serializer):
+    pool = serializers.CharField()
+    added = serializers.IntegerField()
+    duplicates = serializers.IntegerField()

@@ -316,15 +316,25 @@ def automation_settings_update(*, actor: User, data: dict[str, Any]) -> Automati
     return row
 
 
+FAILURE_WINDOW = 200  # the latest finished steps a rule's failure ratio is taken over
+
+
 def rules_pause_failing(*, rule_ids: Iterable[int], now: dt.datetime) -> list[int]:
-    """Pause rules whose failure ratio passed the threshold, and tell their owners why."""
+    """Pause rules whose failure ratio over their latest steps passed the threshold, and
+    tell their owners why."""
     from guanxi.messaging.services import notification_create
 
     settings_row = current_settings()
     finished = [ExecutionStatus.DONE, ExecutionStatus.FAILED, ExecutionStatus.SKIPPED]
     paused = []
     for rule in Rule.objects.filter(pk__in=list(rule_ids), status=RuleStatus.ACTIVE):
-        counts = Execution.objects.filter(rule=rule, status__in=finished).aggregate(
+        # The latest steps, not the whole history: a rule that ran well for months and now
+        # fails at every step should pause within a batch or two, and one that was fixed
+        # and switched on again should be judged by how it runs now.
+        latest = Execution.objects.filter(rule=rule, status__in=finished).order_by(
+            "-finished_at", "-pk"
+        )[:FAILURE_WINDOW]
+        counts = Execution.objects.filter(pk__in=latest.values("pk")).aggregate(
             total=Count("pk"), failed=Count("pk", filter=Q(status=ExecutionStatus.FAILED))
         )
         total, failed = counts["total"], counts["failed"]
@@ -333,7 +343,8 @@ def rules_pause_failing(*, rule_ids: Iterable[int], now: dt.datetime) -> list[in
         if failed * 100 < settings_row.failure_pause_ratio * total:
             continue
         reason = _(
-            "Paused automatically: %(failed)d of %(total)d steps failed (more than %(ratio)d%%). "
+            "Paused automatically: %(failed)d of the latest %(total)d steps failed (%(ratio)d%% "
+            "or more). "
             "Look at the failed steps, fix the cause, then activate the rule again."
         ) % {"failed": failed, "total": total, "ratio": settings_row.failure_pause_ratio}
         rule_pause(actor=None, rule=rule, reason=reason, source=Source.AUTOMATION)

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from guanxi.automation.views import editor, executions, rules, settings
+from guanxi.automation.views import coupons, editor, executions, rules, settings
 
 app_name = "automation"
 urlpatterns = [
@@ -28,7 +28,9 @@ urlpatterns = [
         {"action": "skip"},
         name="execution_skip",
     ),
+    path("enroll/", rules.enroll_selected, name="enroll_selected"),
     path("templates/", rules.catalog, name="catalog"),
     path("templates/<slug:key>/install/", rules.catalog_install, name="catalog_install"),
     path("settings/", settings.settings_page, name="settings"),
+    path("coupons/", coupons.coupon_list, name="coupons"),
 ]

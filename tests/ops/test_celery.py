@@ -56,7 +56,8 @@ def redis_db():
 
 
 @pytest.fixture
-def celery_worker(tmp_path, redis_db):
+def celery_worker(request, tmp_path, redis_db):
+    concurrency = getattr(request, "param", 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GUANXI_", "DJANGO_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="guanxi.settings",
@@ -68,7 +69,7 @@ def celery_worker(tmp_path, redis_db):
     )
     log = tmp_path / "worker.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "guanxi.cli", "worker", "--concurrency", "1"],
+        [sys.executable, "-m", "guanxi.cli", "worker", "--concurrency", str(concurrency)],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -112,3 +113,57 @@ def test_reminder_task_runs_once_on_a_real_celery_worker(celery_worker):
     task.refresh_from_db()
     assert task.reminded_at is not None
     assert log.read_text().count("succeeded in") == 1
+
+
+@pytest.mark.parametrize("celery_worker", [2], indirect=True)
+def test_automation_steps_run_exactly_once_on_celery_workers(celery_worker):
+    """Enrolling customers wakes the engine through Celery; the steps (a notice, then a task)
+    run on a worker with two processes, woken three times, and each runs exactly once."""
+    from guanxi.automation.models import Execution, ExecutionStatus, Rule, RuleStatus
+    from guanxi.automation.services import rule_enroll
+    from guanxi.automation.tasks import run_due_steps
+    from guanxi.automation.tests.factories import active_rule
+    from guanxi.celery_app import app
+    from guanxi.customers.tests.factories import CustomerFactory
+    from guanxi.followups.models import Task
+
+    proc, log = celery_worker
+    app.conf.broker_url = REDIS_URL
+    Rule.objects.filter(is_system=True).update(status=RuleStatus.PAUSED)
+    owner = UserFactory(role_slug="sales")
+    customers = CustomerFactory.create_batch(60, owner=owner)
+    rule = active_rule(
+        definition={
+            "trigger": {"kind": "manual"},
+            "steps": [
+                {"action": "notify", "to": "owner", "title": "跟进 {customer}"},
+                {"action": "create_task", "title": "回访 {customer}", "due_hours": 24},
+            ],
+        }
+    )
+    with override_settings(TASKS=CELERY_TASKS, CELERY_BROKER_URL=REDIS_URL):
+        started = rule_enroll(
+            actor=UserFactory(role_slug="marketing"), rule=rule,
+            customer_ids=[c.pk for c in customers],
+        )  # fmt: skip
+        run_due_steps.enqueue()
+        run_due_steps.enqueue()
+    assert started == 60
+
+    done = Execution.objects.filter(rule=rule, status=ExecutionStatus.DONE)
+    deadline = time.monotonic() + 90
+    while done.count() < 120:
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, (done.count(), log.read_text())
+        time.sleep(0.3)
+        if done.filter(step_id="s1").count() == 60 and not done.filter(step_id="s2").exists():
+            with override_settings(TASKS=CELERY_TASKS, CELERY_BROKER_URL=REDIS_URL):
+                run_due_steps.enqueue()  # a second step created after the last wake
+    time.sleep(1)  # a duplicate would show up by now
+
+    assert Notification.objects.filter(user=owner, kind="automation").count() == 60
+    assert Task.objects.filter(customer__in=customers).count() == 60
+    assert Execution.objects.filter(rule=rule).count() == 120
+    assert set(Execution.objects.filter(rule=rule).values_list("status", "attempts")) == {
+        (ExecutionStatus.DONE, 1)
+    }

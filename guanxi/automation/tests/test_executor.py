@@ -148,6 +148,31 @@ def test_a_rule_failing_too_often_pauses_itself_and_tells_its_owner():
     assert Notification.objects.filter(user=owner, kind="automation").count() == 1
 
 
+def test_the_failure_ratio_is_taken_over_the_latest_steps_only():
+    from guanxi.automation.services import FAILURE_WINDOW, rules_pause_failing
+
+    rule = active_rule(definition=_manual([{"action": "add_tag", "tags": ["x"]}]))
+    customers = CustomerFactory.create_batch(FAILURE_WINDOW + 30)
+    for customer in customers:
+        _enroll(rule, customer)
+    rows = list(Execution.objects.filter(rule=rule).order_by("pk"))
+
+    def finish(chosen, status, at):
+        Execution.objects.filter(pk__in=[r.pk for r in chosen]).update(
+            status=status, finished_at=at
+        )
+
+    # Old failures, then a long good run: the old ones are out of the window.
+    finish(rows[:30], ExecutionStatus.FAILED, T0)
+    finish(rows[30:], ExecutionStatus.DONE, T0 + dt.timedelta(hours=1))
+    assert rules_pause_failing(rule_ids=[rule.pk], now=T0) == []
+    # Now the latest fail: 20 of the latest 200 is 10 %.
+    finish(rows[-20:], ExecutionStatus.FAILED, T0 + dt.timedelta(hours=2))
+    assert rules_pause_failing(rule_ids=[rule.pk], now=T0) == [rule.pk]
+    rule.refresh_from_db()
+    assert "20" in rule.paused_reason and str(FAILURE_WINDOW) in rule.paused_reason
+
+
 def test_rules_triggering_rules_stop_at_the_depth_limit(django_capture_on_commit_callbacks):
     for source, target in [("A", "B"), ("B", "C"), ("C", "D"), ("D", "E")]:
         active_rule(

@@ -10,12 +10,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guanxi.accounts.permissions import Perm, require_perm
 from guanxi.automation import metrics, selectors, services
-from guanxi.automation.forms import PERIODS, DryRunForm, RuleFilterForm, period_days
+from guanxi.automation.forms import (
+    PERIODS,
+    DryRunForm,
+    EnrollSelectedForm,
+    RuleFilterForm,
+    period_days,
+)
 from guanxi.automation.models import ExecutionStatus, Rule
 from guanxi.automation.views import display
 from guanxi.core import clock
@@ -194,3 +203,38 @@ def catalog_install(request: HttpRequest, key: str) -> HttpResponse:
     )
     messages.success(request, done % {"name": rule.name})
     return redirect("automation:rule", pk=rule.pk)
+
+
+@login_required
+@require_POST
+def enroll_selected(request: HttpRequest) -> HttpResponse:
+    """The customer list's "enroll in rule" control: the checked customers (those in the
+    viewer's scope that the rule's conditions and enrollment policy accept) start the
+    rule's journey."""
+    require_perm(request.user, Perm.AUTOMATION_MANAGE)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("customers:list")
+    form = EnrollSelectedForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    rule, ids = form.cleaned_data["rule"], set(form.cleaned_data["ids"])
+    try:
+        started = services.rule_enroll(actor=request.user, rule=rule, customer_ids=ids)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    left_out = len(ids) - started
+    text = ngettext(
+        "%(n)d customer enrolled in “%(rule)s”.", "%(n)d customers enrolled in “%(rule)s”.", started
+    ) % {"n": started, "rule": rule.name}
+    if left_out:
+        text += " " + ngettext(
+            "%(n)d was left out: already enrolled, or the rule’s conditions do not match.",
+            "%(n)d were left out: already enrolled, or the rule’s conditions do not match.",
+            left_out,
+        ) % {"n": left_out}
+    (messages.success if started else messages.warning)(request, text)
+    return redirect(back)

@@ -7,14 +7,19 @@ from django.utils.translation import gettext as _
 
 
 def command_actor(username: str):
-    """The active user named by `--as`, or the first active administrator."""
+    """The active user named by `--as`, or the first active administrator (a superuser, else
+    a user with the built-in admin role, as `guanxi createadmin` makes)."""
+    from django.db.models import Q
+
     from guanxi.accounts.models import User
 
     users = User.objects.filter(is_active=True)
     actor = (
         users.filter(username=username).first()
         if username
-        else users.filter(is_superuser=True).order_by("pk").first()
+        else users.filter(Q(is_superuser=True) | Q(role__slug="admin", role__is_builtin=True))
+        .order_by("-is_superuser", "pk")
+        .first()
     )
     if actor is None:
         raise CommandError(

@@ -3,6 +3,7 @@
     guanxi automation tick [--now T] [--json]
     guanxi automation rules list [--json] | export FILE | import FILE | enable ID | disable ID
     guanxi automation templates list [--json] | install KEY [--enable]
+    guanxi automation coupons list [--json] | load POOL FILE
 
 `tick --now` runs one engine pass "as of" any instant (ISO 8601; without a zone, the
 installation's). An import is all or nothing: a file with any bad rule changes nothing, and
@@ -34,7 +35,9 @@ class Command(GuanxiCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        areas = parser.add_subparsers(dest="area", required=True, metavar="{tick,rules,templates}")
+        areas = parser.add_subparsers(
+            dest="area", required=True, metavar="{tick,rules,templates,coupons}"
+        )
 
         tick = areas.add_parser("tick", help=_("Run one engine pass and print what it did."))
         tick.add_argument(
@@ -69,6 +72,17 @@ class Command(GuanxiCommand):
         )
         _json(install)
         _actor(install)
+
+        coupons = areas.add_parser("coupons", help=_("List coupon pools or load codes into one."))
+        coupon_actions = coupons.add_subparsers(dest="action", required=True)
+        _json(coupon_actions.add_parser("list", help=_("List the coupon pools and what is left.")))
+        load = coupon_actions.add_parser(
+            "load", help=_("Load codes into a pool from a file, one per line (all or nothing).")
+        )
+        load.add_argument("pool", help=_("The pool's name (letters, digits, - and _)."))
+        load.add_argument("file", help=_("A text or CSV file: the first column of each line."))
+        _json(load)
+        _actor(load)
 
     def handle(self, *, area: str, **options: Any) -> None:
         if area == "tick":
@@ -222,6 +236,51 @@ class Command(GuanxiCommand):
             self.stdout.write(_("Rule %(id)d “%(name)s” is paused.") % values)
         else:
             self.stdout.write(_("Rule %(id)d “%(name)s” is a draft: nothing to pause.") % values)
+
+    # --- coupons ------------------------------------------------------------------------
+
+    def _coupons_list(self, *, json: bool, **_options) -> None:
+        from guanxi.automation.coupons import coupon_pools
+
+        rows = [
+            {"pool": p.pool, "total": p.total, "issued": p.issued, "available": p.available}
+            for p in coupon_pools(user=None)
+        ]
+        if json:
+            self.stdout.write(_dumps(rows))
+            return
+        if not rows:
+            self.stdout.write(_("No coupon pools."))
+            return
+        self.stdout.write("\t".join([_("pool"), _("codes"), _("issued"), _("available")]))
+        for row in rows:
+            self.stdout.write("\t".join(str(v) for v in row.values()))
+
+    def _coupons_load(self, *, pool: str, file: str, json: bool, username: str, **_options) -> None:
+        from guanxi.automation.coupons import coupon_codes_load, first_column
+        from guanxi.core.errors import ApplicationError
+
+        try:
+            text = Path(file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            message = _("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc}
+            raise CommandError(message) from exc
+        try:
+            loaded = coupon_codes_load(
+                actor=command_actor(username), pool=pool, codes=first_column(text),
+                source=_source(),
+            )  # fmt: skip
+        except ApplicationError as exc:
+            details = [m for ms in exc.errors.values() for m in ms if m != exc.message]
+            raise CommandError(" ".join([exc.message, *details])) from exc
+        result = {"pool": pool, "added": loaded.added, "duplicates": loaded.duplicates}
+        if json:
+            self.stdout.write(_dumps(result))
+            return
+        self.stdout.write(
+            _("Loaded %(added)d codes into “%(pool)s”; %(duplicates)d were already there or "
+              "repeated.") % result
+        )  # fmt: skip
 
     # --- templates ----------------------------------------------------------------------
 
