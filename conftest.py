@@ -53,3 +53,14 @@ def _fresh_process_caches() -> None:
     # A request in one test activates its user's language in this thread; the next test
     # starts from the site language, as a fresh request would.
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _automation_listens_afresh():
+    """Each test starts with the automation listener's cache of listened-for events empty
+    (rules differ from test to test)."""
+    from guanxi.automation.listener import forget_interest
+
+    forget_interest()
+    yield
+    forget_interest()

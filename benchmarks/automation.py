@@ -458,8 +458,9 @@ def enroll_and_run_figures(args: argparse.Namespace, now: dt.datetime) -> list[F
 
 
 def tick_figure(args: argparse.Namespace, now: dt.datetime) -> Figure:
-    """20 active rules: the 6 system rules the migrations install (condition scans) and 14
-    more — 5 schedule, 3 condition, 6 event; the manual rules of (b) and (c) are paused."""
+    """20 active rules: the system rules the migrations install (condition scans, 7 today) and
+    as many more as make 20 — 5 schedule, 6 event and the rest condition rules; the manual
+    rules of (b) and (c) are paused."""
     from guanxi.automation.engine import tick
     from guanxi.automation.models import Rule, RuleStatus, TriggerKind
     from guanxi.core import clock
@@ -473,7 +474,8 @@ def tick_figure(args: argparse.Namespace, now: dt.datetime) -> Figure:
         for n in range(5):
             _rule(f"基准：定时 {n}", step, {"kind": "schedule", "every": "daily", "at": "09:00"},
                   trees[n])  # fmt: skip
-        for n in range(3):
+        system = Rule.objects.filter(is_system=True, status=RuleStatus.ACTIVE).count()
+        for n in range(20 - system - 5 - len(events)):
             _rule(f"基准：条件 {n}", step, {"kind": "condition", "scan_minutes": 15}, trees[n])
         for n, event in enumerate(events):
             _rule(f"基准：事件 {n}", step, {"kind": "event", "event": event}, trees[n])

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "guanxi.activity",
     "guanxi.customers",
     "guanxi.followups",
+    "guanxi.deals",
     "guanxi.messaging",
     "guanxi.automation",
     "guanxi.configuration",
@@ -228,6 +229,12 @@ SPECTACULAR_SETTINGS = {
         "MessageChannelEnum": "guanxi.messaging.models.MessageChannel",
         "MessageStatusEnum": "guanxi.messaging.models.MessageStatus",
         "MessageEventKindEnum": "guanxi.messaging.models.EventKind",
+        "PlanStatusEnum": "guanxi.followups.models.PlanStatus",
+        "PlanChannelEnum": "guanxi.followups.models.PlanChannel",
+        "SuggestionKindEnum": "guanxi.followups.models.SuggestionKind",
+        "SuggestionStatusEnum": "guanxi.followups.models.SuggestionStatus",
+        "DealStageKindEnum": "guanxi.deals.models.StageKind",
+        "OrderStatusEnum": "guanxi.deals.models.OrderStatus",
     },
 }
 

@@ -5,6 +5,7 @@ urlpatterns = [
     path("accounts/", include("guanxi.accounts.urls")),
     path("customers/", include("guanxi.customers.urls")),
     path("followups/", include("guanxi.followups.urls")),
+    path("deals/", include("guanxi.deals.urls")),
     path("notifications/", include("guanxi.messaging.urls")),
     path("m/", include("guanxi.messaging.public_urls")),
     path("messaging/templates/", include("guanxi.messaging.template_urls")),

@@ -23,6 +23,7 @@ from guanxi.accounts.permissions import can_see_contact_details, mask_email, mas
 from guanxi.activity.models import ActivityEvent
 from guanxi.core.phones import display_phone
 from guanxi.customers.models import Contact, Industry, Level
+from guanxi.deals.models import DealStage
 
 EMPTY = "—"
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -131,6 +132,7 @@ NAMED_BY = {
     "industry": Industry,
     "level": Level,
     "contact": Contact,
+    "stage": DealStage,  # a deal's stage (a customer's lifecycle stage is a code, not an id)
 }
 CONTACT_PREFIX = "contact."
 

@@ -9,8 +9,11 @@ from guanxi.activity.apis import ActivityViewSet
 from guanxi.api.schema import DocsView
 from guanxi.automation.apis import register as register_automation
 from guanxi.customers.apis import ContactViewSet, CustomerViewSet, TagViewSet
+from guanxi.deals.apis import register as register_deals
 from guanxi.exports.apis import register as register_exports
 from guanxi.followups.apis import FollowUpViewSet, TaskViewSet
+from guanxi.followups.plans.apis import register as register_plans
+from guanxi.followups.suggestions.apis import register as register_suggestions
 from guanxi.imports.apis import register as register_imports
 from guanxi.messaging.apis import register as register_messaging
 from guanxi.quality.apis import register as register_quality
@@ -30,6 +33,9 @@ register_exports(v1)
 register_quality(v1)
 register_messaging(v1)
 register_automation(v1)
+register_deals(v1)
+register_plans(v1)
+register_suggestions(v1)
 
 app_name = "api"
 urlpatterns = [

@@ -40,6 +40,8 @@ THRESHOLDS: dict[str, int] = {
     "silent_level_days": 90,
     # Lifecycle stage 流失预警 (churn risk): no interaction for this many days.
     "churn_risk_days": 90,
+    # Lifecycle stage 复购客户 (repeat): at least this many orders (not cancelled or refunded).
+    "repeat_orders": 2,
     # How often the system rules look at the customers, in minutes.
     "scan_minutes": 60,
 }
@@ -374,8 +376,6 @@ def _scan() -> dict[str, Any]:
 # them back, and that stands until the customer turns dormant again.
 # Each rule re-enrolls: a customer who leaves its conditions and meets them again is handled
 # again.
-# TODO(orders app): stage new → repeat after the second order, once the orders app publishes
-# order.created and offers an order count to conditions.
 SYSTEM_RULES: list[Template] = [
     Template(
         key="system-active-tag",
@@ -475,6 +475,26 @@ SYSTEM_RULES: list[Template] = [
             "trigger": _scan(),
             "conditions": {"all": [_dormant("silent_level_days")]},
             "steps": [{"id": "level", "action": "set_field", "field": "level", "value": "silent"}],
+            "enrollment": {"reenroll": True},
+        },
+        is_system=True,
+    ),
+    Template(
+        key="system-repeat-stage",
+        name=gettext_lazy("Repeat customer stage"),
+        description=gettext_lazy(
+            "Sets the lifecycle stage to repeat customer from the second order on (cancelled and "
+            "refunded orders do not count)."
+        ),
+        spec={
+            "trigger": _scan(),
+            "conditions": {
+                "all": [
+                    {"field": "stage", "op": "ne", "value": "repeat"},
+                    {"field": "orders", "op": "gte", "value": THRESHOLDS["repeat_orders"]},
+                ]
+            },
+            "steps": [{"id": "stage", "action": "set_field", "field": "stage", "value": "repeat"}],
             "enrollment": {"reenroll": True},
         },
         is_system=True,

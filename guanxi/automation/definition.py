@@ -22,6 +22,7 @@ EVENTS: dict[str, Any] = {
     "customer.tag_added": gettext_lazy("Tag added"),
     "customer.tag_removed": gettext_lazy("Tag removed"),
     "followup.recorded": gettext_lazy("Follow-up recorded"),
+    "followup.reviewed": gettext_lazy("Follow-up reviewed by a supervisor"),
     "task.done": gettext_lazy("Task done"),
     "message.opened": gettext_lazy("Message opened"),
     "message.clicked": gettext_lazy("Link clicked"),

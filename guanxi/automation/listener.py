@@ -4,8 +4,10 @@ rules, and end the journeys an event answers ("no reply within N hours" rules)."
 from __future__ import annotations
 
 import logging
+import time
 
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from guanxi.automation.models import (
@@ -16,6 +18,7 @@ from guanxi.automation.models import (
     ExecutionStatus,
     Rule,
     RuleStatus,
+    RuleVersion,
     TriggerKind,
 )
 from guanxi.core import clock
@@ -24,9 +27,51 @@ from guanxi.core.events import Event
 log = logging.getLogger(__name__)
 
 
+# The event names some rule listens for: triggers of active rules, and the "unless" and exit
+# events of every version a journey may still follow. Most events (an order synced from an
+# ERP, a tag added by an import) start nothing and end nothing; knowing that without a query
+# keeps a bulk write of 1,000 orders from paying three queries per order. Rule writes in this
+# process forget it at once; other processes see a change within INTEREST_SECONDS.
+INTEREST_SECONDS = 10.0
+_interest: tuple[float, frozenset[str]] | None = None
+
+
+def forget_interest() -> None:
+    global _interest
+    _interest = None
+
+
+def _listened(name: str) -> bool:
+    global _interest
+    if _interest is None or time.monotonic() - _interest[0] > INTEREST_SECONDS:
+        _interest = (time.monotonic(), _interest_now())
+    return name in _interest[1]
+
+
+def _interest_now() -> frozenset[str]:
+    names = set(
+        Rule.objects.filter(
+            status=RuleStatus.ACTIVE, trigger_kind__in=[TriggerKind.EVENT, TriggerKind.NO_ACTION]
+        ).values_list("trigger_event", flat=True)
+    )
+    running = Enrollment.objects.filter(rule=OuterRef("rule"), status=EnrollmentStatus.ACTIVE)
+    versions = RuleVersion.objects.filter(
+        Exists(running) | Q(rule__status=RuleStatus.ACTIVE, rule__current_version=F("pk"))
+    ).values_list("definition", flat=True)
+    for definition in versions:
+        names.update((definition.get("enrollment") or {}).get("exit_events") or [])
+        names.update(definition["trigger"].get("unless_events") or [])
+    return frozenset(names)
+
+
 def on_event(event: Event) -> None:
     if event.customer_id is None:
         return
+    try:
+        if not _listened(event.name):
+            return
+    except Exception:
+        log.exception("automation could not read which events its rules listen for")
     try:
         handle(event)
     except Exception:  # the write that published it has committed; never break it

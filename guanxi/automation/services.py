@@ -17,6 +17,7 @@ from guanxi.activity.models import Source, Verb
 from guanxi.activity.services import activity_record
 from guanxi.automation.definition import DefinitionError, next_runs, validate_definition
 from guanxi.automation.enrollment import enroll_set
+from guanxi.automation.listener import forget_interest
 from guanxi.automation.models import (
     AutomationSettings,
     Enrollment,
@@ -65,6 +66,7 @@ def rule_create(
     except DefinitionError as exc:
         raise _invalid(exc) from exc
     with transaction.atomic():
+        forget_interest()  # the listener's cache of events rules listen for
         rule = Rule(
             name=name[:200],
             description=description,
@@ -106,6 +108,7 @@ def rule_update(
         except DefinitionError as exc:
             raise _invalid(exc) from exc
     with transaction.atomic():
+        forget_interest()  # the listener's cache of events rules listen for
         rule = Rule.objects.select_for_update().get(pk=rule.pk)
         if name is not None and name.strip() and name.strip() != rule.name:
             changes["name"] = [rule.name, name.strip()[:200]]
@@ -143,6 +146,7 @@ def rule_activate(*, actor: User | None, rule: Rule, source: str = Source.UI) ->
     if actor is not None:
         require_perm(actor, Perm.AUTOMATION_MANAGE)
     with transaction.atomic():
+        forget_interest()  # the listener's cache of events rules listen for
         rule = Rule.objects.select_for_update().get(pk=rule.pk)
         if rule.status == RuleStatus.ACTIVE:
             return rule
@@ -162,6 +166,7 @@ def rule_pause(
     if actor is not None:
         require_perm(actor, Perm.AUTOMATION_MANAGE)
     with transaction.atomic():
+        forget_interest()  # the listener's cache of events rules listen for
         rule = Rule.objects.select_for_update().get(pk=rule.pk)
         if rule.status != RuleStatus.ACTIVE:
             return rule
@@ -179,6 +184,7 @@ def rule_delete(*, actor: User, rule: Rule, source: str = Source.UI) -> None:
     if rule.status == RuleStatus.ACTIVE:
         raise ApplicationError(_("Pause the rule before deleting it."))
     with transaction.atomic():
+        forget_interest()  # the listener's cache of events rules listen for
         activity_record(actor=actor, verb=Verb.DELETED, target=rule, source=source,
                         changes={"name": [rule.name, None]})  # fmt: skip
         # Versions are PROTECTed by the rule's current_version and by enrollments: those go

@@ -32,6 +32,12 @@ JOBS: list[Job] = [
         cron="* * * * *",
         task_path="guanxi.followups.tasks.send_task_reminders",
     ),
+    # Maintenance plans: the next occurrence's tasks (approval and done tasks also trigger it).
+    Job(
+        name="followups.generate_plan_tasks",
+        cron="7 * * * *",
+        task_path="guanxi.followups.tasks.generate_plan_tasks",
+    ),
     Job(
         name="messaging.deliver_messages",
         cron="* * * * *",

@@ -213,6 +213,10 @@ def customer_create(
             _("Only a supervisor can assign a customer to someone else.")
         )
     raise_if(errors)
+    # An empty custom field is no value at all (as customer_update stores it), not a null.
+    data["custom_fields"] = {
+        k: v for k, v in (data.get("custom_fields") or {}).items() if v not in (None, "")
+    }
 
     with transaction.atomic():
         customer = Customer(created_by=actor if getattr(actor, "pk", None) else None)

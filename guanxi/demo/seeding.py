@@ -25,6 +25,7 @@ from guanxi.core import clock
 from guanxi.core.maintenance import database_statistics_refresh
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.services import tags_get_or_create
+from guanxi.deals.demo import seed_deals_and_orders
 from guanxi.demo import catalog
 from guanxi.demo.bulk import fast_load
 from guanxi.demo.generator import Generator
@@ -73,6 +74,7 @@ def seed_demo(
         users = _ensure_users()
         tag_ids = {t.name: t.pk for t in tags_get_or_create(names=catalog.TAGS)}
     generator = Generator(seed=seed, now=clock.now(), total=customers, users=users, tags=tag_ids)
+    first_customer = generator.next_customer
     # Deferring indexes is only safe on tables nobody uses yet: a fresh database.
     big = customers >= FAST_LOAD_FROM and database_is_empty()
     tables = [
@@ -90,6 +92,11 @@ def seed_demo(
                 progress(done, customers)
         with transaction.atomic():
             tasks = _create_tasks(generator)
+        with transaction.atomic():  # the deal board and purchase histories (guanxi/deals)
+            sales = seed_deals_and_orders(
+                seed=seed, now=clock.now(), today=clock.today(), from_customer=first_customer,
+                fallback_owner=users["zhangwei"].pk,
+            )  # fmt: skip
     # The planner needs statistics for the tables just filled (see core.maintenance).
     database_statistics_refresh()
     counts = generator.counts
@@ -101,6 +108,8 @@ def seed_demo(
         "activity": counts["activity"],
         "tags": counts["tags"],
         "tasks": tasks,
+        "deals": sales["deals"],
+        "orders": sales["orders"],
         "users": [u.username for u in DEMO_USERS],
         "password": DEMO_PASSWORD,
         "seconds": round(time.perf_counter() - started, 2),

@@ -12,6 +12,8 @@ class Entity(models.TextChoices):
     CONTACTS = "contacts", _("Contacts")
     FOLLOWUPS = "followups", _("Follow-ups")
     TASKS = "tasks", _("Tasks")
+    DEALS = "deals", _("Deals")
+    ORDERS = "orders", _("Orders")
 
 
 class FileFormat(models.TextChoices):

@@ -12,6 +12,7 @@ from guanxi.accounts.permissions import Perm
 from guanxi.api.views import SOURCE, ApiViewSet
 from guanxi.followups import serializers as s
 from guanxi.followups.models import FollowUp, Task
+from guanxi.followups.review import followup_review, missing_followups
 from guanxi.followups.selectors import followup_get, followup_list, task_get, task_list
 from guanxi.followups.services import (
     followup_record,
@@ -30,6 +31,8 @@ class FollowUpViewSet(ApiViewSet):
         "list": Perm.CUSTOMER_VIEW,
         "retrieve": Perm.CUSTOMER_VIEW,
         "create": Perm.FOLLOWUP_RECORD,
+        "review": Perm.FOLLOWUP_REVIEW,
+        "missing": Perm.FOLLOWUP_REVIEW,
     }
 
     @extend_schema(parameters=[s.FollowUpQuerySerializer], responses=s.FollowUpSerializer)
@@ -42,8 +45,27 @@ class FollowUpViewSet(ApiViewSet):
             channel=params.get("channel", ""),
             since=params.get("since"),
             until=params.get("until"),
+            reviewed=params.get("reviewed"),
         )
         return self.respond_page(s.FollowUpSerializer, qs)
+
+    @extend_schema(request=s.FollowUpReviewSerializer, responses=s.FollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: int) -> Response:
+        """Mark a follow-up reviewed, with an optional comment (supervisors)."""
+        followup = followup_get(user=request.user, pk=pk)
+        data = self.parse(s.FollowUpReviewSerializer)
+        followup = followup_review(
+            actor=request.user, followup=followup, comment=data["comment"], source=SOURCE
+        )
+        return self.respond(s.FollowUpSerializer, followup)
+
+    @extend_schema(responses=s.MissingFollowUpSerializer)
+    @action(detail=False, methods=["get"])
+    def missing(self, request: Request) -> Response:
+        """Plan dates of the last 30 days whose follow-up was not recorded within 2 hours of
+        the task's due time (supervisors)."""
+        return self.respond_page(s.MissingFollowUpSerializer, missing_followups(user=request.user))
 
     @extend_schema(responses=s.FollowUpSerializer)
     def retrieve(self, request: Request, pk: int) -> Response:

@@ -49,6 +49,18 @@ class FollowUp(models.Model):
     next_step = models.CharField(_("next step"), max_length=500, blank=True)
     next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # 跟进审核: a supervisor's review of the record (Perm.FOLLOWUP_REVIEW).
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # A database default too: bulk loaders (the demo) write follow-ups as plain rows.
+    review_comment = models.TextField(_("review comment"), blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("follow-up")
@@ -161,3 +173,42 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Maintenance plans and status suggestions live in their own modules; importing them here
+# registers their models with this app (and its migrations).
+from guanxi.followups.plans.models import (  # noqa: E402
+    Assignment,
+    Cycle,
+    MaintenancePlan,
+    PlanChannel,
+    PlanOccurrence,
+    PlanStatus,
+    Weekday,
+)
+from guanxi.followups.suggestions.models import (  # noqa: E402
+    KeywordRule,
+    Suggestion,
+    SuggestionKind,
+    SuggestionStatus,
+)
+
+__all__ = [
+    "Assignment",
+    "Channel",
+    "Cycle",
+    "FollowUp",
+    "KeywordRule",
+    "MaintenancePlan",
+    "PlanChannel",
+    "PlanOccurrence",
+    "PlanStatus",
+    "Suggestion",
+    "SuggestionKind",
+    "SuggestionStatus",
+    "Task",
+    "TaskPriority",
+    "TaskSource",
+    "TaskStatus",
+    "Weekday",
+]

@@ -23,8 +23,13 @@ def followup_list(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     channel: str = "",
+    reviewed: bool | None = None,
 ) -> QuerySet[FollowUp]:
-    qs = visible_to(user, FollowUp.objects.select_related("customer", "author", "contact"))
+    qs = visible_to(
+        user, FollowUp.objects.select_related("customer", "author", "contact", "reviewed_by")
+    )
+    if reviewed is not None:
+        qs = qs.filter(reviewed_at__isnull=not reviewed)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
     if author_id:

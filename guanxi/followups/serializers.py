@@ -29,6 +29,9 @@ class FollowUpSerializer(serializers.Serializer):
     next_step = serializers.CharField(read_only=True)
     next_followup_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
+    reviewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    reviewed_by = UserRefSerializer(read_only=True, allow_null=True)
+    review_comment = serializers.CharField(read_only=True)
 
 
 class FollowUpCreateSerializer(serializers.Serializer):
@@ -54,6 +57,27 @@ class FollowUpQuerySerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+    reviewed = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text=_("Reviewed or not yet.")
+    )
+
+
+class FollowUpReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class MissingFollowUpSerializer(serializers.Serializer):
+    """A plan date whose follow-up was not recorded in time."""
+
+    id = serializers.IntegerField(read_only=True)
+    plan = serializers.IntegerField(source="plan_id", read_only=True)
+    plan_name = serializers.CharField(source="plan.name", read_only=True)
+    customer = CustomerRefSerializer(read_only=True)
+    occurrence_date = serializers.DateField(read_only=True)
+    task = serializers.IntegerField(source="task_id", read_only=True)
+    task_status = serializers.CharField(source="task.status", read_only=True)
+    due_at = serializers.DateTimeField(source="task.due_at", read_only=True)
+    assignee = UserRefSerializer(source="task.assignee", read_only=True)
 
 
 # --- tasks -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from guanxi.core.model_update import model_update
 from guanxi.customers.models import Customer
 from guanxi.customers.services import attachment_add, customer_mark_contacted
 from guanxi.followups.models import Channel, FollowUp, Task, TaskPriority, TaskSource, TaskStatus
+from guanxi.followups.suggestions.services import suggestions_for_followup
 
 DEFAULT_REMIND_MINUTES = 60
 
@@ -126,6 +127,7 @@ def followup_record(
                 idempotency_key=f"followup:{followup.pk}:next",
                 event_source=source,
             )
+        suggestions_for_followup(followup=followup)
         publish(
             Event(
                 name="followup.recorded",
@@ -257,6 +259,20 @@ def task_update(*, actor: User, task: Task, data: dict[str, Any], source: str = 
     return task
 
 
+def task_reschedule(*, actor: User, task: Task, day: dt.date, source: str = Source.UI) -> Task:
+    """Move an open task to another day at the same local time (the calendar's drag and
+    drop and its date input); audited as a change of the due time."""
+    from django.utils import timezone
+
+    if task.status != TaskStatus.OPEN:
+        raise ApplicationError(
+            _("Only an open task can be moved."), errors={"date": [_("This task is closed.")]}
+        )
+    local = timezone.localtime(task.due_at)
+    due_at = timezone.make_aware(dt.datetime.combine(day, local.time().replace(tzinfo=None)))
+    return task_update(actor=actor, task=task, data={"due_at": due_at}, source=source)
+
+
 def task_complete(*, actor: User, task: Task, source: str = Source.UI) -> Task:
     _ensure_task_editable(actor, task)
     if task.status != TaskStatus.OPEN:
@@ -274,6 +290,7 @@ def task_complete(*, actor: User, task: Task, source: str = Source.UI) -> Task:
             changes={"status": [TaskStatus.OPEN, TaskStatus.DONE]},
             source=source,
         )
+        _plan_moves_on(task)
         publish(
             Event(
                 name="task.done",
@@ -301,7 +318,16 @@ def task_cancel(*, actor: User, task: Task, source: str = Source.UI) -> Task:
             changes={"status": [TaskStatus.OPEN, TaskStatus.CANCELLED]},
             source=source,
         )
+        _plan_moves_on(task)
     return task
+
+
+def _plan_moves_on(task: Task) -> None:
+    """A maintenance plan's task done or skipped (cancelled): its next occurrence is due."""
+    if task.source == TaskSource.PLAN:
+        from guanxi.followups.plans.generation import occurrence_handled
+
+        occurrence_handled(task=task)
 
 
 def task_reminders_send(*, now: dt.datetime | None = None, limit: int = 1000) -> int:

@@ -22,6 +22,7 @@ from guanxi.customers.timeline import followup_entry
 from guanxi.followups import selectors, services
 from guanxi.followups.forms import FollowUpFilterForm, FollowUpForm, TaskForm, default_due
 from guanxi.followups.models import TaskStatus
+from guanxi.followups.suggestions import selectors as suggestion_selectors
 
 FOLLOWUP_FORM = "followups/followup_form.html"
 TASKS = "followups/task_list.html"
@@ -97,6 +98,9 @@ def _recorded(request: HttpRequest, customer_pk: int, followup, contacts) -> Htt
         )[:20],
         "recorded": True,
         "oob": True,
+        "suggestions": suggestion_selectors.suggestion_list(
+            user=request.user, customer_id=customer.pk
+        )[:20],
     }
     return render(request, "followups/followup_recorded.html", context)
 

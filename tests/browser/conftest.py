@@ -85,7 +85,10 @@ def builtin_rows(transactional_db) -> None:
     for module in (
         "guanxi.accounts.migrations.0002_builtin_roles",
         "guanxi.accounts.migrations.0003_transfer_permissions",
+        "guanxi.accounts.migrations.0004_automation_permissions",
+        "guanxi.accounts.migrations.0005_sales_workflow_permissions",
         "guanxi.customers.migrations.0003_default_choices",
+        "guanxi.deals.migrations.0002_default_stages",
     ):
         migration = import_module(module)
         for operation in migration.Migration.operations:

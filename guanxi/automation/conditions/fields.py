@@ -33,6 +33,7 @@ from guanxi.customers.models import (
     Level,
     Stage,
 )
+from guanxi.deals.models import VOID_STATUSES, Order
 from guanxi.followups.models import FollowUp, Task, TaskStatus
 from guanxi.messaging.models import Message, MessageStatus
 
@@ -576,6 +577,13 @@ def _followups(clock: Clock, days: int | None):
     return qs.filter(occurred_at__gte=since) if since else qs
 
 
+def _orders(clock: Clock, days: int | None):
+    """Purchases: orders that were not cancelled or refunded, by their order date."""
+    since = _since(clock, days)
+    qs = Order.objects.filter(ordered_at__lte=clock.now).exclude(status__in=VOID_STATUSES)
+    return qs.filter(ordered_at__gte=since) if since else qs
+
+
 def _open_tasks(clock: Clock, days: int | None):
     return Task.objects.filter(status=TaskStatus.OPEN, customer__isnull=False)
 
@@ -666,6 +674,7 @@ for _kind in [
     DateField(key="birthday", label=_("birthday"), column="birthday"),
     DateField(key="anniversary", label=_("cooperation anniversary"), column="anniversary"),
     CountField(key="followups", label=_("follow-ups"), rows=_followups, param_days=True),
+    CountField(key="orders", label=_("orders"), rows=_orders, param_days=True),
     CountField(key="open_tasks", label=_("open tasks"), rows=_open_tasks),
     CountField(key="overdue_tasks", label=_("overdue tasks"), rows=_overdue_tasks),
     CountField(key="messages_sent", label=_("messages sent"), rows=_messages("sent_at"), param_days=True),

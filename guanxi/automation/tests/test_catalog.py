@@ -36,6 +36,7 @@ SYSTEM_KEYS = [
     "system-dormant-tag",
     "system-dormant-tag-remove",
     "system-silent-level",
+    "system-repeat-stage",
     "system-churn-risk-stage",
 ]
 

@@ -83,7 +83,7 @@ def test_rules_list_json_and_text(capsys):
         "event": "", "template_key": "", "is_system": False, "version": 1,
         "next_run_at": "2026-10-05T10:00:00+08:00",
     }  # fmt: skip
-    assert sum(row["is_system"] for row in rows.values()) == 6
+    assert sum(row["is_system"] for row in rows.values()) == 7
     assert guanxi("rules", "list") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split("\t") == ["id", "name", "status", "trigger", "template", "version"]

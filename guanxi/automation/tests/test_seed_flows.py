@@ -408,3 +408,32 @@ def test_ninety_days_without_interaction_tags_levels_and_flags_churn_risk():
     assert (tags(gone), gone.level.code) == ({"沉睡客户"}, "silent")
     close.refresh_from_db()
     assert (tags(close), close.level.code, close.stage) == ({"沉睡客户"}, "silent", "churn_risk")
+
+
+def test_the_second_order_makes_a_new_customer_a_repeat_customer():
+    from guanxi.deals.tests.factories import OrderFactory
+
+    T0 = at(2026, 7, 1, 10, 0)
+    once = customer(name="一单公司")
+    twice = customer(name="两单公司")
+    refunded = customer(name="退款公司")
+    OrderFactory(customer=once, ordered_at=T0 - dt.timedelta(days=3))
+    for days in (40, 3):
+        OrderFactory(customer=twice, ordered_at=T0 - dt.timedelta(days=days))
+    OrderFactory(customer=refunded, ordered_at=T0 - dt.timedelta(days=9))
+    OrderFactory(customer=refunded, ordered_at=T0 - dt.timedelta(days=2), status="refunded")
+    system("system-repeat-stage", now=T0)
+
+    tick(now=T0 + dt.timedelta(minutes=1))
+    stages = dict(Customer.objects.filter(pk__in=[once.pk, twice.pk, refunded.pk])
+                  .values_list("name", "stage"))  # fmt: skip
+    assert stages == {"一单公司": "new", "两单公司": "repeat", "退款公司": "new"}
+
+    # The first customer's second order: repeat on the next scan, and only once.
+    OrderFactory(customer=once, ordered_at=T0 + dt.timedelta(minutes=30))
+    tick(now=T0 + dt.timedelta(hours=1, minutes=2))
+    tick(now=T0 + dt.timedelta(hours=2, minutes=2))
+    once.refresh_from_db()
+    assert once.stage == "repeat"
+    rule = Rule.objects.get(template_key="system-repeat-stage")
+    assert Enrollment.objects.filter(rule=rule).count() == 2

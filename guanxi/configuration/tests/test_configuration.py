@@ -27,7 +27,7 @@ def test_admin_adds_an_industry_field_that_customers_must_fill():
             "order": 1,
         },
     )
-    field = CustomFieldDefinition.objects.get()
+    field = CustomFieldDefinition.objects.get(key="purchase_frequency")
     assert field.choices == ["每周", "每月", "每季度"]
     with pytest.raises(ApplicationError) as err:
         customer_create(

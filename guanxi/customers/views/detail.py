@@ -16,6 +16,7 @@ from guanxi.customers import selectors, services
 from guanxi.customers.forms import AttachmentForm, ContactForm, show_service_errors
 from guanxi.customers.models import Customer
 from guanxi.customers.timeline import timeline_entries
+from guanxi.deals.selectors import customer_deals, purchase_history
 from guanxi.followups.forms import FollowUpForm
 from guanxi.followups.models import TaskStatus
 from guanxi.followups.selectors import task_list
@@ -61,6 +62,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": timeline_entries(viewer=request.user, customer=customer, limit=limit),
         "timeline_limit": limit,
         "customer_messages": customer_messages(user=request.user, customer=customer),
+        "customer_deals": customer_deals(user=request.user, customer_id=pk),
+        "purchases": purchase_history(user=request.user, customer_id=pk),
         "can_email": any(c.email for c in contacts),
         "can_sms": any(c.phone for c in contacts),
     }

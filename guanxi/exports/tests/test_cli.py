@@ -51,7 +51,7 @@ def test_an_unknown_field_fails_with_exit_1(tmp_path):
 
 def test_an_unknown_entity_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as caught:
-        main(["export", "orders", "-o", str(tmp_path / "x.csv")])
+        main(["export", "invoices", "-o", str(tmp_path / "x.csv")])
     assert caught.value.code == 2
 
 

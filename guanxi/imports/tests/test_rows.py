@@ -24,8 +24,9 @@ pytestmark = pytest.mark.django_db
                         "tags", "last_contact"]),
         (SEED_TABLE_003, ["code", "name", "industry", "contact_name", "phone", "demand", "intent",
                           None, "owner"]),
+        # 合作阶段: the cooperation-stage custom field that deals/0003 defines.
         (SEED_TABLE_004, ["code", "name", "industry", "contact_name", "contact_title", "phone",
-                          "demand", None, "owner", "last_contact"]),
+                          "demand", "custom:cooperation_stage", "owner", "last_contact"]),
         (["客户名称（必填）", "Phone *", " E-mail ", "预计成交时间", "客户来源", "地址"],
          ["name", "phone", "email", "expected_close_date", "source", "address"]),
     ],

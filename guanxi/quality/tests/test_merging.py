@@ -271,3 +271,29 @@ def test_every_model_pointing_at_customers_can_follow_a_merge():
         if fk.unique or any(fk.name in fields for fields in unique_sets):
             unhandled.append(model._meta.label)
     assert unhandled == []
+
+
+def test_plan_occurrences_follow_a_merge_once_per_plan_and_date():
+    import datetime as dt
+
+    from guanxi.followups.plans.models import PlanOccurrence
+    from guanxi.followups.tests.factories import PlanFactory
+
+    supervisor = UserFactory(role_slug="supervisor")
+    keep, other = customer(owner=supervisor), customer(owner=supervisor)
+    plan, second = PlanFactory(), PlanFactory()
+    day = dt.date(2026, 12, 1)
+    at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+    PlanOccurrence.objects.create(plan=plan, customer=keep, occurrence_date=day, created_at=at)
+    PlanOccurrence.objects.create(
+        plan=plan, customer=other, occurrence_date=day, created_at=at
+    )  # same: dropped
+    PlanOccurrence.objects.create(
+        plan=second, customer=other, occurrence_date=day, created_at=at
+    )  # moves
+
+    customers_merge(actor=supervisor, survivor=keep, others=[other])
+
+    assert sorted(
+        PlanOccurrence.objects.values_list("plan_id", "customer_id", "occurrence_date")
+    ) == sorted([(plan.pk, keep.pk, day), (second.pk, keep.pk, day)])
