@@ -93,11 +93,15 @@ def _supervisor(customer: Customer) -> User | None:
     return leader if leader is not None and leader.is_active else None
 
 
-def _person(run: Run, who: Any) -> User | None:
+def _person(run: Run, who: Any, people: dict[int, User] | None = None) -> User | None:
+    """The owner, the supervisor or a named user; `people` holds named users already read
+    (the batch path reads a batch's in one query)."""
     if who in (None, "", "owner"):
         user = run.customer.owner
     elif who == "supervisor":
         user = _supervisor(run.customer)
+    elif people is not None:
+        user = people.get(int(who))
     else:
         user = User.objects.filter(pk=int(who)).first()
     return user if user is not None and user.is_active else None

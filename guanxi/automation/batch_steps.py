@@ -79,8 +79,8 @@ def _step(row: Execution, positions_of: PositionsOf) -> dict:
 
 
 def _people(runs: list[actions.Run]) -> dict[int, User]:
-    """The users named by id in the batch's steps, in one query (actions._person asks the
-    database once per step)."""
+    """The users named by id in the batch's steps, in one query, for actions._person (which
+    otherwise asks the database once per step)."""
     named = set()
     for r in runs:
         for who in (r.step.get("user"), r.step.get("assignee")):
@@ -89,22 +89,12 @@ def _people(runs: list[actions.Run]) -> dict[int, User]:
     return {u.pk: u for u in User.objects.filter(pk__in=named, is_active=True)}
 
 
-def _person(run: actions.Run, who: object, people: dict[int, User]) -> User | None:
-    if who in (None, "", "owner"):
-        user = run.customer.owner
-    elif who == "supervisor":
-        user = actions._supervisor(run.customer)
-    else:
-        user = people.get(int(who))  # type: ignore[call-overload]
-    return user if user is not None and user.is_active else None
-
-
 def _notify(runs: list[actions.Run], *, people: dict[int, User]) -> dict[int, actions.Outcome]:
     outcomes: dict[int, actions.Outcome] = {}
     planned: list[tuple[actions.Run, User]] = []
     for r in runs:
         who = r.step.get("user") if r.step.get("to") == "user" else r.step.get("to")
-        user = _person(r, who, people)
+        user = actions._person(r, who, people)
         if user is None:
             outcomes[r.execution.pk] = actions.Outcome(
                 status=ExecutionStatus.SKIPPED, reason=actions.nobody_to_notify()
@@ -144,7 +134,9 @@ def _create_tasks(
     outcomes: dict[int, actions.Outcome] = {}
     planned: list[tuple[actions.Run, User]] = []
     for r in runs:
-        assignee = _person(r, r.step.get("assignee", "owner"), people) or r.enrollment.rule.owner
+        assignee = (
+            actions._person(r, r.step.get("assignee", "owner"), people) or r.enrollment.rule.owner
+        )
         if assignee is None or not assignee.is_active:
             outcomes[r.execution.pk] = actions.Outcome(
                 status=ExecutionStatus.SKIPPED, reason=actions.nobody_for_task()

@@ -65,9 +65,12 @@ def plan_get(*, user: User, pk: int) -> MaintenancePlan:
     return plan
 
 
-def plan_stats(*, plan: MaintenancePlan) -> dict[str, int]:
-    """How many occurrences the plan made, and how many are still open."""
-    return PlanOccurrence.objects.filter(plan=plan).aggregate(
+def plan_stats(*, user: User, plan: MaintenancePlan) -> dict[str, int]:
+    """How many occurrences the plan made, and how many are still open — for the customers
+    the viewer may see (a segment plan spans other people's customers too)."""
+    from guanxi.accounts.permissions import visible_to
+
+    return visible_to(user, PlanOccurrence.objects.filter(plan=plan)).aggregate(
         total=Count("id"),
         open=Count("id", filter=Q(handled_at__isnull=True)),
         customers=Count("customer_id", distinct=True),

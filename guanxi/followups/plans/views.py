@@ -88,7 +88,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(user=request.user, pk=pk)
     context = {
         "plan": plan,
-        "stats": selectors.plan_stats(plan=plan),
+        "stats": selectors.plan_stats(user=request.user, plan=plan),
         "occurrences": selectors.plan_recent_occurrences(user=request.user, plan=plan),
         "can_edit": can_edit(request.user, plan),
         "can_decide": plan.status == PlanStatus.SUBMITTED and can_decide(request.user, plan),

@@ -328,3 +328,27 @@ def test_unknown_template_is_not_found():
     _team, leader, _sales = team_of()
     with pytest.raises(NotFoundError):
         defaults.template_apply(actor=leader, key="nope")
+
+
+def test_plan_stats_count_only_the_customers_the_viewer_may_see():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from guanxi.accounts.tests.factories import UserFactory
+    from guanxi.customers.tests.factories import CustomerFactory
+    from guanxi.followups.plans.models import PlanOccurrence
+    from guanxi.followups.plans.selectors import plan_stats
+    from guanxi.followups.tests.factories import PlanFactory
+
+    sales = UserFactory(role_slug="sales")
+    mine, theirs = CustomerFactory(owner=sales), CustomerFactory()
+    plan = PlanFactory()
+    for customer in (mine, theirs):
+        PlanOccurrence.objects.create(
+            plan=plan, customer=customer, occurrence_date=dt.date(2026, 12, 1),
+            created_at=timezone.now(),
+        )  # fmt: skip
+    assert plan_stats(user=sales, plan=plan) == {"total": 1, "open": 1, "customers": 1}
+    admin = UserFactory(role_slug="admin")
+    assert plan_stats(user=admin, plan=plan) == {"total": 2, "open": 2, "customers": 2}
