@@ -42,7 +42,7 @@ COMMANDS: dict[str, Entry] = {
     "outbox": Entry(command="outbox", summary=gettext_noop("Email and SMS deliveries: outbox [--status S] [--json] | send | retry ID")),
     "automation": Entry(command="automation", summary=gettext_noop("Automation rules: automation tick [--now T] [--json] | rules … | templates …")),
     "plans": Entry(command="plans", summary=gettext_noop("Maintenance plans: plans generate [--now T] [--json] | list [--json]")),
-    "mailbox": Entry(command="mailbox", summary=gettext_noop("Read replies and bounces from the IMAP mailbox once: mailbox poll [--json]")),
+    "mailbox": Entry(command="mailbox", summary=gettext_noop("Read replies, bounces and complaints from the IMAP mailbox once: mailbox poll [--json]")),
     "token": Entry(command="token", summary=gettext_noop("Create an API token for a user and print it")),
     "createadmin": Entry(command="createadmin", summary=gettext_noop("Create an administrator or reset its password")),
     "check": Entry(command="check", summary=gettext_noop("Check the configuration (check --deploy for production)")),

@@ -253,9 +253,15 @@ MAILERS = {
     }
 }
 if env.email_url():
+    import contextlib
+
     from guanxi.core.email_url import mailer_from_url
 
-    MAILERS = {"default": mailer_from_url(env.email_url())}
+    # A malformed URL is reported by the system check guanxi.E102 (messaging/checks.py),
+    # which stops `guanxi run`, the worker and `check` with a message naming the setting;
+    # raising here would stop every command, `guanxi check` included, with a traceback.
+    with contextlib.suppress(ValueError):
+        MAILERS = {"default": mailer_from_url(env.email_url())}
 
 # Messaging (docs/messaging.md): the address recipients reach us at, the sender, replies.
 GUANXI_PUBLIC_URL = env.public_url()

@@ -9,6 +9,7 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from guanxi.customers.merging import leave_for_cascade, register_mover
+        from guanxi.messaging import checks  # noqa: F401  (registers the URL checks)
 
         # A reminder occurrence only stops a policy reminding twice about the merged-away
         # customer; its task moves to the survivor with the other tasks.

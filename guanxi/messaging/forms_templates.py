@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -17,9 +18,43 @@ from guanxi.core.forms import BootstrapMixin
 from guanxi.customers.forms.inputs import customer_from_code
 from guanxi.customers.models import Customer
 from guanxi.messaging.models import Category, MessageChannel
-from guanxi.messaging.template_services import SMS_MAX_LENGTH, TemplateText
+from guanxi.messaging.template_services import (
+    PROVIDER_CODE_MAX_LENGTH,
+    SMS_MAX_LENGTH,
+    TemplateText,
+)
 
 ANY = [("", _("Any"))]
+
+
+class ProviderParamsField(forms.Field):
+    """A provider template's variables as lines of `name=value`, in the provider's order
+    (Tencent's {1}, {2}, …): a textarea keeps the order and is edited like the text. Only
+    the shape is checked here; names and values are the service's business."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value: Any) -> list[list[str]]:
+        if isinstance(value, list | tuple):  # initial data: the version's pairs
+            return [list(pair) for pair in value]
+        pairs = []
+        for number, line in enumerate(str(value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, equals, expression = line.partition("=")
+            if not equals:
+                raise ValidationError(
+                    _("Line %(line)s: write name=value, e.g. name={{ contact.salutation }}."),
+                    code="invalid",
+                    params={"line": number},
+                )
+            pairs.append([name.strip(), expression.strip()])
+        return pairs
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join("=".join(str(part) for part in pair) for pair in value)
+        return value
 
 
 class TemplateFilterForm(BootstrapMixin, forms.Form):
@@ -88,6 +123,25 @@ class TemplateForm(BootstrapMixin, forms.Form):
         )
         % {"max": SMS_MAX_LENGTH},
     )
+    provider_template_code = forms.CharField(
+        label=_("Provider template code"),
+        max_length=PROVIDER_CODE_MAX_LENGTH,
+        required=False,
+        help_text=_(
+            "SMS through Aliyun or Tencent Cloud: the code of the approved template this "
+            "message is, e.g. SMS_154950909 or 1234567. Empty: the text goes through the one "
+            "template set in GUANXI_SMS_URL."
+        ),
+    )
+    provider_params = ProviderParamsField(
+        label=_("Provider template variables"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
+        help_text=_(
+            "One per line, as name=value, e.g. name={{ contact.salutation }}. Aliyun matches "
+            "the names; Tencent Cloud fills {1}, {2}, … in this order."
+        ),
+    )
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
@@ -105,6 +159,8 @@ class TemplateForm(BootstrapMixin, forms.Form):
             subject=data.get("subject", ""),
             html_body=data.get("html_body", ""),
             text_body=data.get("text_body", ""),
+            provider_template_code=data.get("provider_template_code", ""),
+            provider_params=data.get("provider_params") or (),
         )
 
 
@@ -118,6 +174,8 @@ class PreviewForm(forms.Form):
     subject = forms.CharField(required=False, max_length=1000)
     html_body = forms.CharField(required=False)
     text_body = forms.CharField(required=False)
+    provider_template_code = forms.CharField(required=False, max_length=1000)
+    provider_params = ProviderParamsField(required=False)
     draft = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -148,4 +206,6 @@ class PreviewForm(forms.Form):
             subject=data.get("subject", ""),
             html_body=data.get("html_body", ""),
             text_body=data.get("text_body", ""),
+            provider_template_code=data.get("provider_template_code", ""),
+            provider_params=data.get("provider_params") or (),
         )

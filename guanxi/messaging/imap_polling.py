@@ -1,5 +1,6 @@
-"""Polling the reply mailbox over IMAP (GUANXI_IMAP_URL): replies and bounces arrive without
-the inbound webhook, for mail hosts that can neither pipe nor forward to an HTTP URL.
+"""Polling the reply mailbox over IMAP (GUANXI_IMAP_URL): replies, bounces and spam
+complaints arrive without the inbound webhook, for mail hosts that can neither pipe nor
+forward to an HTTP URL.
 
     imaps://user:password@host:993/INBOX              TLS from the first byte (port 993)
     imap://user:password@host:143/INBOX?starttls=1    plain IMAP upgraded by STARTTLS (143)
@@ -118,7 +119,7 @@ def imap_mailbox_parse(url: str) -> ImapMailbox:
 
 
 def _empty_summary() -> dict[str, int]:
-    return {"fetched": 0, "replies": 0, "bounces": 0, "ignored": 0, "failed": 0}
+    return {"fetched": 0, "replies": 0, "bounces": 0, "complaints": 0, "ignored": 0, "failed": 0}
 
 
 def mailbox_poll(*, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
@@ -254,8 +255,11 @@ def _category(outcome: inbound.Outcome) -> str:
         return "replies"
     if outcome.action == "bounced":
         return "bounces"
+    if outcome.action == "complained":
+        return "complaints"
     # Not about our mail, an out-of-office answer, a delay or success report (the latter
-    # still marks the message delivered): neither a reply nor a bounce.
+    # still marks the message delivered), a repeated complaint, a feedback report that is no
+    # complaint: neither a reply, a bounce nor a new complaint.
     return "ignored"
 
 

@@ -8,11 +8,15 @@ replaces the old one, which stops working at once.
 Mail finds the message it answers by our Message-ID (In-Reply-To / References) or by the
 token in a plus address (Reply-To: local+<token>@domain). Bounces are recognised from
 RFC 3464 delivery status notifications only; a permanent failure (5.x.x) suppresses the
-address, a delay (4.x.x) changes nothing. SMS recognises the unsubscribe keywords (回T退订).
+address, a delay (4.x.x) changes nothing. Spam complaints are recognised from RFC 5965
+(ARF) feedback reports, as mailbox providers' feedback loops send them: the address loses
+its marketing consent. SMS recognises the unsubscribe keywords (回T退订).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import email
 import email.policy
@@ -202,6 +206,8 @@ def mail_receive(*, raw: bytes) -> Outcome:
     parsed = mail_parse(raw)
     if _is_delivery_report(parsed):
         return _delivery_report(parsed)
+    if _is_feedback_report(parsed):
+        return _feedback_report(parsed)
     return _reply(parsed)
 
 
@@ -343,6 +349,71 @@ def _delivery_report(report: EmailMessage) -> Outcome:
     first = recipients[0] if recipients else None
     detail = f"{first.status} {first.diagnostic}".strip() if first else ""
     return Outcome(matched=True, action="delayed", message_id=message.pk, detail=detail)
+
+
+# --- spam complaints: feedback reports (ARF, RFC 5965) ----------------------------------
+
+# Feedback types that are the recipient's verdict on the message (RFC 5965 3.5): "abuse" is
+# the "this is spam" button, "fraud" a phishing report. "not-spam", "virus" (a filter's
+# finding), "auth-failure" (RFC 6591, about our DKIM/SPF) and "other" withdraw no consent.
+COMPLAINT_TYPES = frozenset({"abuse", "fraud"})
+
+
+def _is_feedback_report(mail: MimeMessage) -> bool:
+    return (
+        mail.get_content_type() == "multipart/report"
+        and str(mail.get_param("report-type", "")).lower() == "feedback-report"
+    )
+
+
+def _feedback_fields(report: MimeMessage) -> MimeMessage | None:
+    """The fields of the machine-readable part (Feedback-Type, User-Agent, …) as headers."""
+    for part in report.walk():
+        if part.get_content_type() != "message/feedback-report":
+            continue
+        payload = part.get_payload()
+        if not isinstance(payload, list) or not payload:
+            return None
+        fields = payload[0]  # the parser reads the part's fields as a message's headers
+        body = fields.get_payload()
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if fields.get("Feedback-Type") is None and encoding == "base64" and isinstance(body, str):
+            # Some generators base64-encode the part (RFC 5965 asks for 7bit); the parser
+            # then sees no fields, only the encoded text as a body. Decode, then read.
+            try:
+                text = base64.b64decode(body).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                return fields
+            return HeaderParser(policy=email.policy.default).parsestr(text)
+        return fields
+    return None
+
+
+def _feedback_report(report: EmailMessage) -> Outcome:
+    # Matched as bounces are: by our Message-ID / X-Guanxi-Message in the returned original
+    # (Original-Rcpt-To is often redacted by the provider, and we suppress the address we
+    # sent to, whatever it was forwarded to).
+    message = _find_message(_original_tokens(report))
+    if message is None:
+        return UNMATCHED
+    fields = _feedback_fields(report)
+    kind = str(fields.get("Feedback-Type", "")).strip().lower() if fields is not None else ""
+    parts = [f"Feedback-Type: {kind or '?'}"]
+    if fields is not None and fields.get("User-Agent"):
+        parts.append(f"User-Agent: {' '.join(str(fields['User-Agent']).split())}")
+    if report.get("From"):
+        parts.append(f"From: {' '.join(str(report['From']).split())}")
+    detail = "; ".join(parts)[:500]
+    if kind not in COMPLAINT_TYPES:
+        return Outcome(
+            matched=True, action="ignored_feedback", message_id=message.pk, detail=detail
+        )
+    event = tracking.message_complained(message=message, detail=detail)
+    if event is None:
+        return Outcome(matched=True, action="already_complained", message_id=message.pk)
+    return Outcome(
+        matched=True, action="complained", message_id=message.pk, event_id=event.pk, detail=detail
+    )
 
 
 # --- SMS ---------------------------------------------------------------------------------

@@ -58,12 +58,29 @@ class MessageSerializer(serializers.ModelSerializer):
         }
 
 
+class ProviderTemplateSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("The provider's template code."))
+    params = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("[name, value] pairs as sent, in the provider's order."),
+    )
+
+
 class MessageDetailSerializer(MessageSerializer):
     events = serializers.SerializerMethodField()
+    provider_template = serializers.SerializerMethodField(
+        help_text=_("SMS sent through the provider's own template; null: the carrier template.")
+    )
 
     class Meta(MessageSerializer.Meta):
-        fields = [*MessageSerializer.Meta.fields, "body_html", "links", "events"]
+        fields = [
+            *MessageSerializer.Meta.fields, "body_html", "links", "provider_template", "events",
+        ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(ProviderTemplateSerializer(allow_null=True))
+    def get_provider_template(self, obj: Message) -> dict | None:
+        return obj.provider_template or None
 
     @extend_schema_field(MessageEventSerializer(many=True))
     def get_events(self, obj: Message) -> list[dict]:

@@ -126,6 +126,15 @@ class TemplateVersion(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     html_body = models.TextField(_("HTML body"), blank=True)
     text_body = models.TextField(_("text body"), blank=True)
+    # SMS only. Aliyun and Tencent send nothing but templates they approved: the code of
+    # this version's own approved template (Aliyun TemplateCode, Tencent TemplateId), and
+    # its variables as [name, expression] pairs — a list, because Tencent numbers them
+    # ({1}, {2}, …) by position while Aliyun names them. Empty: the rendered text goes
+    # through the one "carrier" template named in GUANXI_SMS_URL.
+    provider_template_code = models.CharField(
+        _("provider template code"), max_length=64, blank=True
+    )
+    provider_params = models.JSONField(_("provider template variables"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -201,6 +210,10 @@ class Message(models.Model):
     # The targets of the tracked links, in order: a click URL names an index, so only these
     # addresses can be reached through it (no open redirect).
     links = models.JSONField(_("links"), default=list, blank=True)
+    # An SMS through the provider's own template: {"code": …, "params": [[name, value], …]},
+    # copied from the version and rendered when queued, so a retry sends exactly what was
+    # queued and the worker renders nothing. Empty: the carrier template of GUANXI_SMS_URL.
+    provider_template = models.JSONField(_("provider template"), default=dict, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     token = models.CharField(_("token"), max_length=32, unique=True)
     status = models.CharField(
@@ -257,6 +270,9 @@ class EventKind(models.TextChoices):
     REPLIED = "replied", _("Replied")
     BOUNCED = "bounced", _("Bounced")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    # The recipient pressed "this is spam": their mailbox provider's feedback loop sent an
+    # ARF report (RFC 5965).
+    COMPLAINED = "complained", _("Marked as spam")
 
 
 class MessageEvent(models.Model):

@@ -46,6 +46,10 @@ class Content:
     subject: str = ""
     html: str = ""
     text: str = ""
+    # SMS through the provider's own approved template: its code and (name, expression)
+    # pairs, in the provider's order. Empty: the text goes through the carrier template.
+    provider_template_code: str = ""
+    provider_params: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(kw_only=True)
@@ -60,6 +64,8 @@ class Rendered:
     text: str
     html: str
     links: list[str] = field(default_factory=list)
+    # {"code": …, "params": [[name, value], …]} (Message.provider_template); {} without one.
+    provider_template: dict[str, Any] = field(default_factory=dict)
 
 
 def address_normalize(*, channel: str, address: str) -> str | None:
@@ -138,7 +144,10 @@ def render(*, channel: str, content: Content, context: dict[str, Any], token: st
     subject = " ".join(rendering.render_text(content.subject, context).split())
     if channel == MessageChannel.SMS:
         return Rendered(
-            subject="", text=rendering.render_text(content.text, context).strip(), html=""
+            subject="",
+            text=rendering.render_text(content.text, context).strip(),
+            html="",
+            provider_template=render_provider_template(content=content, context=context),
         )
     html = rendering.render_html(content.html, context)
     text = rendering.render_text(content.text, context) if content.text else ""
@@ -157,8 +166,27 @@ def render(*, channel: str, content: Content, context: dict[str, Any], token: st
     return Rendered(subject=subject, text=text, html=html, links=links.links)
 
 
+def render_provider_template(*, content: Content, context: dict[str, Any]) -> dict[str, Any]:
+    """The provider template an SMS names, with its variables rendered as the text is (the
+    same sandbox and whitelist): {"code": …, "params": [[name, value], …]}, a list because
+    Tencent fills {1}, {2}, … by position. {} when the content names no provider template."""
+    if not content.provider_template_code:
+        return {}
+    params = [
+        [name, " ".join(rendering.render_text(expression, context).split())]
+        for name, expression in content.provider_params
+    ]
+    return {"code": content.provider_template_code, "params": params}
+
+
 def content_of(version: TemplateVersion) -> Content:
-    return Content(subject=version.subject, html=version.html_body, text=version.text_body)
+    return Content(
+        subject=version.subject,
+        html=version.html_body,
+        text=version.text_body,
+        provider_template_code=version.provider_template_code,
+        provider_params=tuple(tuple(pair) for pair in version.provider_params),
+    )
 
 
 _UNKNOWN = object()
@@ -296,6 +324,7 @@ def message_queue(
         body_text=rendered.text,
         body_html=rendered.html,
         links=rendered.links,
+        provider_template=rendered.provider_template,
         idempotency_key=idempotency_key or f"adhoc:{token}",
         token=token,
         status=MessageStatus.SKIPPED if reason else MessageStatus.QUEUED,

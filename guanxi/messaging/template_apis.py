@@ -59,7 +59,7 @@ class MessageTemplateViewSet(ApiViewSet):
         template = self._get(pk)
         data = self.parse(s.TemplateUpdateSerializer)
         current = template.current_version
-        for field in services.TEXT_FIELDS:  # an omitted text keeps the current one
+        for field in services.VERSION_FIELDS:  # an omitted text keeps the current one
             data.setdefault(field, getattr(current, field) if current else "")
         template = services.template_update(
             actor=request.user, template=template, source=SOURCE, **data
@@ -84,14 +84,14 @@ class MessageTemplateViewSet(ApiViewSet):
         customer = (
             customer_get(user=request.user, pk=data["customer"]) if data.get("customer") else None
         )
-        has_draft = any(field in data for field in services.TEXT_FIELDS)
+        has_draft = any(field in data for field in services.VERSION_FIELDS)
         version = (
             selectors.version_get(user=request.user, template=template, number=data["version"])
             if data.get("version") and not has_draft
             else None
         )
         draft = (
-            services.TemplateText(**{f: data.get(f, "") for f in services.TEXT_FIELDS})
+            services.TemplateText(**{f: data.get(f, "") for f in services.VERSION_FIELDS})
             if has_draft
             else None
         )

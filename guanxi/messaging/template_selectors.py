@@ -7,7 +7,7 @@ renders exactly as a message would (sending.render), for a customer in the viewe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -82,6 +82,9 @@ class Preview:
     text: str
     characters: int  # SMS only: what the carrier counts
     segments: int
+    # SMS only: the provider's own template and its variables as they would be sent.
+    provider_template_code: str = ""
+    provider_params: list[list[str]] = field(default_factory=list)
 
 
 def template_preview(
@@ -108,7 +111,11 @@ def template_preview(
         errors = text_problems(channel=channel, text=draft)
         if errors:
             raise ApplicationError(_("The template has errors; see the fields."), errors=errors)
-        content = sending.Content(subject=draft.subject, html=draft.html_body, text=draft.text_body)
+        content = sending.Content(
+            subject=draft.subject, html=draft.html_body, text=draft.text_body,
+            provider_template_code=draft.provider_template_code,
+            provider_params=draft.provider_params,
+        )  # fmt: skip
     else:
         version = version or (template.current_version if template else None)
         if version is None:
@@ -136,6 +143,8 @@ def template_preview(
         text=rendered.text,
         characters=len(rendered.text) if sms else 0,
         segments=rendering.sms_segments(rendered.text) if sms else 0,
+        provider_template_code=rendered.provider_template.get("code", ""),
+        provider_params=rendered.provider_template.get("params", []),
     )
 
 

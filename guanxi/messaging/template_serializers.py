@@ -7,14 +7,35 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from guanxi.messaging.models import Category, MessageChannel, MessageTemplate, TemplateVersion
+from guanxi.messaging.template_services import PROVIDER_CODE_MAX_LENGTH
+
+
+def _pairs(*, help_text: str, **kwargs) -> serializers.ListField:
+    """[[name, value], …]: a list, not an object, because the order is Tencent's {1}, {2}, …"""
+    return serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+            min_length=2,
+            max_length=2,
+        ),
+        help_text=help_text,
+        **kwargs,
+    )
 
 
 class TemplateVersionSerializer(serializers.ModelSerializer):
     created_by = serializers.SerializerMethodField(help_text=_("Who saved this version."))
+    provider_params = _pairs(
+        read_only=True,
+        help_text=_("SMS: the provider template's variables as [name, expression] pairs."),
+    )
 
     class Meta:
         model = TemplateVersion
-        fields = ["id", "number", "subject", "html_body", "text_body", "created_by", "created_at"]
+        fields = [
+            "id", "number", "subject", "html_body", "text_body", "provider_template_code",
+            "provider_params", "created_by", "created_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_created_by(self, obj: TemplateVersion) -> str | None:
@@ -47,6 +68,19 @@ class _TextFields(serializers.Serializer):
     subject = serializers.CharField(required=False, allow_blank=True, max_length=200)
     html_body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     text_body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    provider_template_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=PROVIDER_CODE_MAX_LENGTH,
+        help_text=_("SMS: the code of the provider's approved template (Aliyun, Tencent Cloud)."),
+    )
+    provider_params = _pairs(
+        required=False,
+        help_text=_(
+            "SMS: the provider template's variables as [name, expression] pairs, in the "
+            "provider's order."
+        ),
+    )
 
 
 class TemplateCreateSerializer(_TextFields):
@@ -88,3 +122,7 @@ class TemplatePreviewSerializer(serializers.Serializer):
     text = serializers.CharField()
     characters = serializers.IntegerField(help_text=_("SMS: characters counted."))
     segments = serializers.IntegerField(help_text=_("SMS: messages it is billed as."))
+    provider_template_code = serializers.CharField(
+        help_text=_("SMS: the provider template it would go through (empty: the carrier one).")
+    )
+    provider_params = _pairs(help_text=_("SMS: the provider template's variables, rendered."))

@@ -7,6 +7,8 @@ it is stored, so a saved template always renders.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,23 +35,59 @@ from guanxi.messaging.models import (
 
 SMS_MAX_LENGTH = 500
 SUBJECT_MAX_LENGTH = 200
+PROVIDER_CODE_MAX_LENGTH = 64
+# Aliyun codes look like SMS_154950909, Tencent's are digits; nothing else can be a code.
+PROVIDER_CODE = re.compile(r"[A-Za-z0-9_-]+")
+PROVIDER_PARAM_NAME = re.compile(r"[A-Za-z0-9_]+")
 METADATA_FIELDS = ("name", "category", "language", "description")
 TEXT_FIELDS = ("subject", "html_body", "text_body")
+PROVIDER_FIELDS = ("provider_template_code", "provider_params")
+# Everything a version holds: changing any of it saves a new version.
+VERSION_FIELDS = TEXT_FIELDS + PROVIDER_FIELDS
+
+ProviderParams = tuple[tuple[str, ...], ...]
+
+
+def provider_params_tuple(value: Sequence[Any] | None) -> ProviderParams:
+    """[[name, expression], …] (as the JSON field, the form and the API give them) as
+    comparable tuples. A malformed item keeps its wrong length for text_problems to name."""
+    pairs = []
+    for item in value or ():
+        if isinstance(item, list | tuple):
+            pairs.append(tuple(str(part) for part in item))
+        else:
+            pairs.append((str(item),))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True, kw_only=True)
 class TemplateText:
-    """The three texts of a version; SMS uses only `text_body`."""
+    """What a version holds: three texts (SMS uses only `text_body`) and, for SMS, the
+    provider's own template code and its variables as (name, expression) pairs."""
 
     subject: str = ""
     html_body: str = ""
     text_body: str = ""
+    provider_template_code: str = ""
+    provider_params: ProviderParams = ()
 
-    def as_dict(self) -> dict[str, str]:
+    def __post_init__(self) -> None:
+        # Lists from JSON and tuples compare unequal: normalise, so an unchanged mapping
+        # does not look like a change that needs a new version.
+        object.__setattr__(self, "provider_template_code", self.provider_template_code.strip())
+        object.__setattr__(self, "provider_params", provider_params_tuple(self.provider_params))
+
+    @classmethod
+    def of(cls, version: TemplateVersion) -> TemplateText:
+        return cls(**{field: getattr(version, field) for field in VERSION_FIELDS})
+
+    def as_dict(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
             "html_body": self.html_body,
             "text_body": self.text_body,
+            "provider_template_code": self.provider_template_code,
+            "provider_params": [list(pair) for pair in self.provider_params],
         }
 
 
@@ -83,14 +121,78 @@ def text_problems(*, channel: str, text: TemplateText) -> dict[str, list[str]]:
             rendering.check(source=source, html_mode=html_mode)
         except rendering.TemplateProblem as problem:
             errors[field] = [str(problem)]
+    if channel == MessageChannel.SMS:
+        errors.update(_provider_problems(text=text))
     return errors
 
 
+def _provider_problems(*, text: TemplateText) -> dict[str, list[str]]:
+    """The provider template code and variables of an SMS: a code the providers could
+    have issued, unique variable names, and values that render in the sandbox."""
+    errors: dict[str, list[str]] = {}
+    code = text.provider_template_code
+    if len(code) > PROVIDER_CODE_MAX_LENGTH:
+        errors["provider_template_code"] = [
+            _("The template code can have at most %(max)s characters.")
+            % {"max": PROVIDER_CODE_MAX_LENGTH}
+        ]
+    elif code and not PROVIDER_CODE.fullmatch(code):
+        errors["provider_template_code"] = [
+            _("Use letters, digits, underscores and hyphens only, as the provider shows it.")
+        ]
+    elif text.provider_params and not code:
+        errors["provider_template_code"] = [
+            _("Give the code of the provider's template these variables belong to.")
+        ]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, pair in enumerate(text.provider_params, start=1):
+        if len(pair) != 2:
+            problems.append(_("Variable %(number)s: give a name and a value.") % {"number": number})
+            continue
+        name, expression = pair
+        if not PROVIDER_PARAM_NAME.fullmatch(name):
+            problems.append(
+                _("“%(name)s” cannot be a variable name: use letters, digits and underscores.")
+                % {"name": name}
+            )
+        elif name in seen:
+            problems.append(_("The variable “%(name)s” is given twice.") % {"name": name})
+        seen.add(name)
+        problem = _value_problem(expression)
+        if problem:
+            problems.append(f"{name}: {problem}")
+    if problems:
+        errors["provider_params"] = problems
+    return errors
+
+
+def _value_problem(expression: str) -> str:
+    """Why a variable's value (a template, like the SMS text) cannot be saved; "" if fine."""
+    if not expression.strip():
+        return _("Give its value, e.g. {{ contact.salutation }}.")
+    if len(expression) > SMS_MAX_LENGTH:
+        return _("At most %(max)s characters.") % {"max": SMS_MAX_LENGTH}
+    if expression.strip() in rendering.VARIABLES:
+        # "customer.name" would be sent as those very letters: surely not what was meant.
+        return _("Write {{ %(name)s }} to insert the variable.") % {"name": expression.strip()}
+    try:
+        rendering.check(source=expression, html_mode=False)
+    except rendering.TemplateProblem as problem:
+        return str(problem)
+    return ""
+
+
 def _stored_text(*, channel: str, text: TemplateText) -> TemplateText:
-    # An SMS has no subject or HTML: drop them rather than keep text nobody can see.
+    # An SMS has no subject or HTML, an email no provider template: drop them rather than
+    # keep what nobody can see.
     if channel == MessageChannel.SMS:
-        return TemplateText(text_body=text.text_body)
-    return text
+        return TemplateText(
+            text_body=text.text_body,
+            provider_template_code=text.provider_template_code,
+            provider_params=text.provider_params,
+        )
+    return TemplateText(subject=text.subject, html_body=text.html_body, text_body=text.text_body)
 
 
 def _metadata_problems(*, data: dict[str, Any]) -> dict[str, list[str]]:
@@ -122,6 +224,8 @@ def template_create(
     subject: str = "",
     html_body: str = "",
     text_body: str = "",
+    provider_template_code: str = "",
+    provider_params: Sequence[Sequence[str]] = (),
     source: str = Source.UI,
 ) -> MessageTemplate:
     """A new template with version 1 as its current text."""
@@ -138,7 +242,10 @@ def template_create(
     if channel not in MessageChannel.values:
         errors["channel"] = [_("Choose email or SMS.")]
     else:
-        text = TemplateText(subject=subject, html_body=html_body, text_body=text_body)
+        text = TemplateText(
+            subject=subject, html_body=html_body, text_body=text_body,
+            provider_template_code=provider_template_code, provider_params=provider_params,
+        )  # fmt: skip
         errors.update(text_problems(channel=channel, text=text))
     _raise(errors)
     now = clock.now()
@@ -184,6 +291,8 @@ def _version_add(
         subject=stored.subject,
         html_body=stored.html_body,
         text_body=stored.text_body,
+        provider_template_code=stored.provider_template_code,
+        provider_params=[list(pair) for pair in stored.provider_params],
         created_by=actor if actor.pk else None,
         created_at=clock.now(),
     )
@@ -201,6 +310,8 @@ def template_update(
     subject: str = "",
     html_body: str = "",
     text_body: str = "",
+    provider_template_code: str = "",
+    provider_params: Sequence[Sequence[str]] = (),
     expected_version: int | None = None,
     source: str = Source.UI,
 ) -> MessageTemplate:
@@ -230,8 +341,11 @@ def template_update(
     }
     text = _stored_text(
         channel=template.channel,
-        text=TemplateText(subject=subject, html_body=html_body, text_body=text_body),
-    )
+        text=TemplateText(
+            subject=subject, html_body=html_body, text_body=text_body,
+            provider_template_code=provider_template_code, provider_params=provider_params,
+        ),
+    )  # fmt: skip
     errors = _metadata_problems(data=data)
     errors.update(text_problems(channel=template.channel, text=text))
     _raise(errors)
@@ -240,9 +354,7 @@ def template_update(
         if getattr(template, field) != value:
             changes[field] = [getattr(template, field), value]
             setattr(template, field, value)
-    old_text = TemplateText(
-        subject=current.subject, html_body=current.html_body, text_body=current.text_body
-    ) if current else None  # fmt: skip
+    old_text = TemplateText.of(current) if current else None
     if text != old_text:
         number = (current.number if current else 0) + 1
         template.current_version = _version_add(

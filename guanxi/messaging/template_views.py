@@ -166,6 +166,8 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "description": template.description, "subject": current.subject if current else "",
         "html_body": current.html_body if current else "",
         "text_body": current.text_body if current else "",
+        "provider_template_code": current.provider_template_code if current else "",
+        "provider_params": current.provider_params if current else [],
         "expected_version": current.number if current else 0,
     }  # fmt: skip
     form = TemplateForm(

@@ -1,4 +1,5 @@
-"""What recipients do with messages: opens, clicks, replies, bounces, unsubscribes.
+"""What recipients do with messages: opens, clicks, replies, bounces, unsubscribes, spam
+complaints.
 
 Every outcome is a MessageEvent row. The first open / click / reply of a message also
 stamps the message, tags the customer (settings: 感兴趣 for opens and clicks, 需跟进 for
@@ -218,3 +219,48 @@ def message_bounced(*, message: Message, detail: str) -> None:
             reason=SuppressionReason.BOUNCED,
             detail=detail,
         )
+
+
+def message_complained(*, message: Message, detail: str) -> MessageEvent | None:
+    """The recipient marked the message as spam (their mailbox provider's feedback loop sent
+    an ARF report): the address gets no more marketing — withdrawn as an unsubscribe
+    withdraws it, audited, with the reason "Marked as spam" — the message records a
+    `complained` event, and the customer's owner is told in-app.
+
+    Returns the event; None when this message was complained about before (mailbox
+    providers repeat reports, and the webhook and IMAP may both see one): nothing changes."""
+    with transaction.atomic():
+        # The lock makes two copies of a report, handled at once, record one complaint.
+        Message.objects.select_for_update().filter(pk=message.pk).first()
+        if MessageEvent.objects.filter(message=message, kind=EventKind.COMPLAINED).exists():
+            return None
+        event = message_event_record(message=message, kind=EventKind.COMPLAINED, detail=detail)
+        unsubscribe(
+            channel=message.channel,
+            address=message.recipient,
+            message=message,
+            reason=SuppressionReason.COMPLAINED,
+            detail=detail,
+        )
+        _tell_owner_of_complaint(message=message)
+    return event
+
+
+def _tell_owner_of_complaint(*, message: Message) -> None:
+    customer = message.customer
+    if customer is None or customer.owner_id is None:
+        return
+    owner = customer.owner
+    what = message.subject or message.body_text[:40]
+    with translation.override(owner.language or settings.LANGUAGE_CODE):
+        title = _(
+            "%(customer)s marked “%(subject)s” as spam — they get no more marketing email"
+        ) % {"customer": customer.name, "subject": what}
+    notification_create(
+        user_id=owner.pk,
+        kind="message_complained",
+        title=title,
+        url=reverse("customers:detail", args=[customer.pk]),
+        customer_id=customer.pk,
+        dedupe_key=f"message:{message.pk}:complained",
+    )

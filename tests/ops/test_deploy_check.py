@@ -38,3 +38,14 @@ def test_production_without_a_mail_server_fails_the_deploy_check(tmp_path):
 
     assert result.returncode != 0
     assert "mail.E001" in result.stderr
+
+
+def test_a_malformed_mail_url_is_reported_by_the_check_without_its_password(tmp_path):
+    result = deploy_check(
+        tmp_path, GUANXI_EMAIL_URL="smtp+tls://crm:S3cret-pass@smtp.example.com:twentyfive"
+    )
+
+    assert result.returncode != 0
+    assert "guanxi.E102" in result.stderr and "GUANXI_EMAIL_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "S3cret-pass" not in result.stdout + result.stderr

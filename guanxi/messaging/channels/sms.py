@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -28,7 +29,14 @@ class FileSms:
 
     def send(self, message: Message) -> Outcome:
         path = self.folder / f"{message.token}.json"
-        body = {"phone": message.recipient, "text": message.body_text, "id": message.token}
+        body: dict[str, Any] = {
+            "phone": message.recipient,
+            "text": message.body_text,
+            "id": message.token,
+        }
+        template = provider_template(message)
+        if template is not None:  # what a provider would get, visible in the outbox
+            body["template_id"], body["params"] = template.code, dict(template.params)
         try:
             path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
         except OSError as error:
@@ -37,6 +45,26 @@ class FileSms:
 
     def close(self) -> None:
         pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderTemplate:
+    """The provider's own approved template an SMS goes through, as queued."""
+
+    code: str
+    params: list[tuple[str, str]]  # (name, rendered value), in the provider's order
+
+
+def provider_template(message: Message) -> ProviderTemplate | None:
+    """The message's provider template (rendered when it was queued), or None: the text
+    goes through the carrier template of GUANXI_SMS_URL."""
+    stored = message.provider_template or {}
+    if not stored.get("code"):
+        return None
+    return ProviderTemplate(
+        code=str(stored["code"]),
+        params=[(str(name), str(value)) for name, value in stored.get("params") or []],
+    )
 
 
 def configured():

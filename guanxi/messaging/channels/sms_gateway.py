@@ -23,6 +23,7 @@ from urllib.parse import unquote, unquote_plus, urlsplit
 from django.utils.translation import gettext as _
 
 from guanxi.messaging.channels.base import Outcome
+from guanxi.messaging.channels.sms import provider_template
 
 if TYPE_CHECKING:
     from guanxi.messaging.channels.base import Channel
@@ -259,7 +260,8 @@ def timeout_option(options: dict[str, str], *, shown: str, default: float) -> fl
 
 class HttpGateway:
     """A generic JSON gateway: POST {"phone", "text", "id"} (plus "sign" / "template_id"
-    when the URL names them) with the message token as Idempotency-Key."""
+    when the URL names them, and "template_id" / "params" when the message's template
+    version names a provider template) with the message token as Idempotency-Key."""
 
     name = "http"
     kind = "sms"
@@ -289,10 +291,19 @@ class HttpGateway:
         pass  # connect on the first message: an empty batch opens nothing
 
     def body(self, message: Message) -> bytes:
-        doc = {"phone": message.recipient, "text": message.body_text, "id": message.token}
+        doc: dict[str, Any] = {
+            "phone": message.recipient,
+            "text": message.body_text,
+            "id": message.token,
+        }
         if self.config.sign:
             doc["sign"] = self.config.sign
-        if self.config.template_id:
+        template = provider_template(message)
+        if template is not None:
+            # The version's own template replaces the URL's; the object keeps the order.
+            doc["template_id"] = template.code
+            doc["params"] = dict(template.params)
+        elif self.config.template_id:
             doc["template_id"] = self.config.template_id
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

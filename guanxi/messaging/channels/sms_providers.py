@@ -4,8 +4,12 @@ Tencent Cloud (sms SendSms 2021-01-11), configured by GUANXI_SMS_URL:
     aliyun://AccessKeyId:AccessKeySecret@dysmsapi.aliyuncs.com/?sign=…&template=SMS_…
     tencent://SecretId:SecretKey@sms.tencentcloudapi.com/?app=1400…&sign=…&template=…
 
-Both only send approved templates, so the rendered text travels as the value of one
-template variable (Aliyun: `param=`, default `content`; Tencent: the template's {1}).
+Both only send approved templates. A message whose template version names the provider's
+own template goes through it: TemplateCode / TemplateId is the version's code, and its
+variables (rendered when the message was queued) go by name to Aliyun's TemplateParam and
+in order to Tencent's TemplateParamSet. Otherwise the rendered text travels as the value
+of the one variable of the URL's "carrier" template (Aliyun: `param=`, default `content`;
+Tencent: the template's {1}).
 Signatures follow the providers' public documents (Aliyun "RPC signature mechanism",
 Tencent Cloud "Signature v3"); docs/messaging-sms.md links them.
 
@@ -32,6 +36,7 @@ from urllib.parse import quote, unquote, urlsplit
 from django.utils.translation import gettext as _
 
 from guanxi.messaging.channels.base import Outcome
+from guanxi.messaging.channels.sms import provider_template
 from guanxi.messaging.channels.sms_gateway import (
     TIMEOUT,
     Keepalive,
@@ -207,6 +212,13 @@ class AliyunSms:
             ),
             "OutId": message.token,  # ties the provider's receipts back to this message
         }
+        template = provider_template(message)
+        if template is not None:
+            params["TemplateCode"] = template.code
+            if template.params:
+                params["TemplateParam"] = json.dumps(dict(template.params), ensure_ascii=False)
+            else:  # a template without variables: Aliyun takes no TemplateParam
+                del params["TemplateParam"]
         params["Signature"] = aliyun_signature(params, secret=self.config.secret, method="POST")
         return params
 
@@ -310,6 +322,11 @@ class TencentSms:
             "TemplateParamSet": [message.body_text],
             "SessionContext": message.token,  # returned as is: ties receipts to the message
         }
+        template = provider_template(message)
+        if template is not None:
+            doc["TemplateId"] = template.code
+            # Tencent fills {1}, {2}, … by position: the order of the version's variables.
+            doc["TemplateParamSet"] = [value for _name, value in template.params]
         if o.get("sign"):
             doc["SignName"] = o["sign"]
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -8,6 +8,7 @@ from guanxi.messaging.models import Notification
 from guanxi.messaging.services import (
     NewNotification,
     notification_create,
+    notifications_create_keyed,
     notifications_create_many,
 )
 
@@ -70,3 +71,30 @@ def test_bulk_creation_skips_used_dedupe_keys_and_repeats_within_the_batch():
     assert made.created_at is not None and made.read_at is None and made.user_id == user.pk
     listed = api(user).get(LIST).json()["results"]
     assert {"提醒 0", "无键"} <= {n["title"] for n in listed}
+
+
+def test_keyed_creation_returns_every_keys_id_and_creates_each_once():
+    user = UserFactory(role_slug="sales")
+    earlier = notification_create(
+        user_id=user.pk, kind="automation", title="已有", dedupe_key="a:1"
+    )
+    batch = [
+        NewNotification(user_id=user.pk, kind="automation", title=f"提醒 {n}", url="/c/1/",
+                        customer_id=None, dedupe_key=f"a:{n}")
+        for n in range(3)
+    ] + [NewNotification(user_id=user.pk, kind="automation", title="again", dedupe_key="a:2")]  # fmt: skip
+
+    ids = notifications_create_keyed(notifications=batch)
+
+    assert set(ids) == {"a:0", "a:1", "a:2"}
+    assert ids["a:1"] == earlier.pk
+    assert Notification.objects.filter(dedupe_key__startswith="a:").count() == 3
+    made = Notification.objects.get(pk=ids["a:2"])
+    assert (made.title, made.url, made.read_at) == ("提醒 2", "/c/1/", None)
+    assert made.created_at is not None
+    assert notifications_create_keyed(notifications=batch) == ids  # run again: nothing new
+    assert Notification.objects.filter(dedupe_key__startswith="a:").count() == 3
+    with pytest.raises(ValueError):
+        notifications_create_keyed(
+            notifications=[NewNotification(user_id=user.pk, kind="x", title="t")]
+        )

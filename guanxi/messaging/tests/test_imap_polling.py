@@ -23,11 +23,12 @@ from django.utils import translation
 from guanxi.cli import main
 from guanxi.messaging import imap_polling, inbound
 from guanxi.messaging.imap_polling import imap_mailbox_parse, mailbox_poll
-from guanxi.messaging.models import MessageEvent, MessageStatus
+from guanxi.messaging.models import MessageEvent, MessageStatus, Suppression, SuppressionReason
 from guanxi.messaging.tasks import poll_reply_mailbox
 from guanxi.messaging.tests.test_inbound import (
     NOON,
     _noon,  # noqa: F401  (autouse fixture: a fixed clock and our Message-ID domain)
+    arf_mime,
     dsn_mime,
     reply_mime,
     sent_email,
@@ -218,12 +219,13 @@ def mailbox(dovecot, settings):
     return dovecot
 
 
-def counts(*, replies=0, bounces=0, ignored=0, failed=0) -> dict[str, int]:
-    fetched = replies + bounces + ignored + failed
+def counts(*, replies=0, bounces=0, complaints=0, ignored=0, failed=0) -> dict[str, int]:
+    fetched = replies + bounces + complaints + ignored + failed
     return {
         "fetched": fetched,
         "replies": replies,
         "bounces": bounces,
+        "complaints": complaints,
         "ignored": ignored,
         "failed": failed,
     }
@@ -301,6 +303,17 @@ def test_a_bounce_marks_the_message_bounced(mailbox):
     message.refresh_from_db()
     assert message.status == MessageStatus.BOUNCED
     assert mailbox.flags() == [{"\\Seen"}]
+
+
+def test_a_spam_complaint_withdraws_consent_once(mailbox):
+    message = sent_email()
+    mailbox.deliver(arf_mime(message=message))
+    mailbox.deliver(arf_mime(message=message, attach="headers"))  # the provider repeats it
+    assert mailbox_poll() == counts(complaints=1, ignored=1)
+    row = Suppression.objects.get(channel="email", address=message.recipient)
+    assert row.reason == SuppressionReason.COMPLAINED
+    assert MessageEvent.objects.filter(message=message, kind="complained").count() == 1
+    assert mailbox.flags() == [{"\\Seen"}, {"\\Seen"}]
 
 
 def test_an_unrelated_mail_is_ignored_but_marked_seen(mailbox):

@@ -2,8 +2,15 @@
 words — through the real URLs, authenticated by the endpoint secret."""
 
 import datetime as dt
+import email
+import email.policy
 import hashlib
 import json
+from email import encoders
+from email.mime.base import MIMEBase
+from email.mime.message import MIMEMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +21,8 @@ from guanxi.activity.models import ActivityEvent, Verb
 from guanxi.core import clock
 from guanxi.core.errors import PermissionDeniedError
 from guanxi.customers.tests.factories import ContactFactory, CustomerFactory
-from guanxi.messaging import inbound
+from guanxi.messaging import inbound, tracking
+from guanxi.messaging.channels.email import mime_bytes
 from guanxi.messaging.delivery import deliver_due
 from guanxi.messaging.models import (
     Category,
@@ -122,6 +130,59 @@ def dsn_mime(*, original: str, action="failed", status="5.1.1", attach="headers"
         "    Recipient address rejected: User unknown\r\n"
         f"\r\n--B\r\n{returned}--B--\r\n"
     ).encode()
+
+
+def arf_mime(
+    *,
+    message: Message,
+    feedback_type="abuse",
+    attach="rfc822",
+    original: bytes | None = None,
+    encode_fields=False,
+) -> bytes:
+    """A feedback-loop report (ARF, RFC 5965) about `message`, shaped like the mailbox
+    providers' own: a human-readable part, the machine-readable message/feedback-report,
+    and the mail as Guanxi sent it (recipient redacted, as several providers do), or only
+    its header section."""
+    sent = original if original is not None else mime_bytes(message)
+    report = MIMEMultipart("report")
+    report.set_param("report-type", "feedback-report")
+    report["From"] = "Mail AntiSpam Feedback <feedback@fbl.mail.example.net>"
+    report["To"] = "fbl@crm.example.com"
+    report["Subject"] = "Email Feedback Report for IP 203.0.113.7"
+    report["Date"] = "Fri, 20 Nov 2026 04:10:00 +0000"
+    report["Message-ID"] = "<arf-8c1f@fbl.mail.example.net>"
+    report.attach(
+        MIMEText(
+            "This is an email abuse report for an email message received from IP 203.0.113.7 "
+            "on Fri, 20 Nov 2026 04:02:11 +0000.\nFor more information about this format "
+            "please see http://www.mipassoc.org/arf/.\n",
+            "plain",
+            "us-ascii",
+        )
+    )
+    fields = MIMEBase("message", "feedback-report")
+    fields.set_payload(
+        f"Feedback-Type: {feedback_type}\n"
+        "User-Agent: ExampleMail-Feedback/2.0\n"
+        "Version: 1\n"
+        "Original-Mail-From: <bounce@crm.example.com>\n"
+        "Original-Rcpt-To: <redacted@fbl.mail.example.net>\n"
+        "Arrival-Date: Fri, 20 Nov 2026 04:02:11 +0000\n"
+        "Reported-Domain: crm.example.com\n"
+        "Source-IP: 203.0.113.7\n"
+        "Authentication-Results: mta1.example.net; dkim=pass header.d=crm.example.com\n"
+    )
+    if encode_fields:  # as a few generators do, though RFC 5965 asks for 7bit
+        encoders.encode_base64(fields)
+    report.attach(fields)
+    if attach == "headers":
+        head = sent.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        report.attach(MIMEText(head.replace("\r\n", "\n") + "\n", "rfc822-headers", "us-ascii"))
+    else:
+        redacted = sent.replace(f"To: {message.recipient}".encode(), b"To: redacted")
+        report.attach(MIMEMessage(email.message_from_bytes(redacted)))
+    return report.as_bytes(policy=email.policy.SMTP)  # CRLF line ends, as mail arrives
 
 
 def post_mail(client, url, raw: bytes):
@@ -374,6 +435,157 @@ def test_report_about_a_message_we_did_not_send_is_unmatched(client, mail_url):
     assert response.status_code == 202
     assert Suppression.objects.count() == 0
     assert Message.objects.filter(status=MessageStatus.BOUNCED).count() == 0
+
+
+# --- spam complaints (ARF feedback reports) ---------------------------------------------
+
+
+def test_spam_complaint_withdraws_marketing_consent_and_tells_the_owner(client, mail_url):
+    message = sent_email()
+    raw = arf_mime(message=message)
+    parsed = email.message_from_bytes(raw)
+    assert parsed.get_content_type() == "multipart/report"
+    assert parsed.get_param("report-type") == "feedback-report"
+    assert [part.get_content_type() for part in parsed.get_payload()] == [
+        "text/plain", "message/feedback-report", "message/rfc822",
+    ]  # fmt: skip
+
+    response = post_mail(client, mail_url, raw)
+
+    assert response.status_code == 200
+    event = MessageEvent.objects.get(message=message, kind="complained")
+    detail = (
+        "Feedback-Type: abuse; User-Agent: ExampleMail-Feedback/2.0; "
+        "From: Mail AntiSpam Feedback <feedback@fbl.mail.example.net>"
+    )
+    assert response.json() == {
+        "matched": True,
+        "action": "complained",
+        "message": message.pk,
+        "event": event.pk,
+        "detail": detail,
+    }
+    assert event.detail == detail
+    # Consent withdrawn as an unsubscribe withdraws it: one audited Suppression row.
+    row = Suppression.objects.get(channel="email", address="wang@example.com")
+    assert (row.reason, row.customer_id, row.detail) == (
+        SuppressionReason.COMPLAINED,
+        message.customer_id,
+        detail,
+    )
+    audit = ActivityEvent.objects.get(target_type="messaging.suppression", target_id=row.pk)
+    assert audit.customer_id == message.customer_id
+    assert str(SuppressionReason.COMPLAINED.label) in audit.summary
+    # The message itself went out; it stays sent, with the complaint as its event.
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert list(message.events.values_list("kind", flat=True)) == ["complained"]
+    notice = Notification.objects.get(user=message.customer.owner, kind="message_complained")
+    assert notice.customer_id == message.customer_id
+    assert message.customer.name in notice.title
+    # Marketing stops; transactional mail still goes.
+    marketing = message_queue(
+        actor=None, channel="email", customer=message.customer,
+        content=Content(subject="促销", text="新品"), category=Category.MARKETING,
+    )  # fmt: skip
+    assert marketing.status == MessageStatus.SKIPPED
+    receipt = message_queue(
+        actor=None, channel="email", customer=message.customer,
+        content=Content(subject="订单", text="您的订单"), category=Category.TRANSACTIONAL,
+    )  # fmt: skip
+    assert receipt.status == MessageStatus.QUEUED
+
+
+def test_a_repeated_complaint_changes_nothing_more(client, mail_url):
+    message = sent_email()
+    raw = arf_mime(message=message)
+    assert post_mail(client, mail_url, raw).json()["action"] == "complained"
+    before = (
+        MessageEvent.objects.count(),
+        Suppression.objects.count(),
+        Notification.objects.count(),
+        ActivityEvent.objects.count(),
+    )
+
+    again = post_mail(client, mail_url, arf_mime(message=message, attach="headers"))
+
+    assert again.status_code == 200
+    assert again.json() == {
+        "matched": True,
+        "action": "already_complained",
+        "message": message.pk,
+    }
+    after = (
+        MessageEvent.objects.count(),
+        Suppression.objects.count(),
+        Notification.objects.count(),
+        ActivityEvent.objects.count(),
+    )
+    assert after == before
+
+
+def test_complaint_found_by_the_returned_header_section(client, mail_url):
+    message = sent_email()
+    response = post_mail(client, mail_url, arf_mime(message=message, attach="headers"))
+    assert response.json()["action"] == "complained"
+    assert Suppression.objects.get(address="wang@example.com").reason == "complained"
+
+
+def test_complaint_found_by_our_header_when_the_message_id_was_rewritten(client, mail_url):
+    message = sent_email()
+    original = mime_bytes(message).replace(
+        f"Message-ID: <{message.token}@crm.example.com>".encode(),
+        b"Message-ID: <rewritten@relay.example>",
+    )
+    response = post_mail(client, mail_url, arf_mime(message=message, original=original))
+    assert (response.json()["action"], response.json()["message"]) == ("complained", message.pk)
+
+
+def test_complaint_with_a_base64_encoded_feedback_part(client, mail_url):
+    message = sent_email()
+    raw = arf_mime(message=message, encode_fields=True)
+    assert b"Feedback-Type" not in raw  # only the encoded form travels
+    response = post_mail(client, mail_url, raw)
+    assert response.json()["action"] == "complained"
+    assert response.json()["detail"].startswith("Feedback-Type: abuse; User-Agent: ExampleMail")
+
+
+def test_complaint_about_an_unsubscribed_address_keeps_the_unsubscribe(client, mail_url):
+    message = sent_email()
+    tracking.unsubscribe(channel="email", address="wang@example.com", message=message)
+    audits = ActivityEvent.objects.filter(target_type="messaging.suppression").count()
+
+    response = post_mail(client, mail_url, arf_mime(message=message))
+
+    assert response.json()["action"] == "complained"
+    assert Suppression.objects.get(address="wang@example.com").reason == "unsubscribed"
+    assert ActivityEvent.objects.filter(target_type="messaging.suppression").count() == audits
+    assert MessageEvent.objects.filter(message=message, kind="complained").count() == 1
+
+
+@pytest.mark.parametrize("feedback_type", ["not-spam", "auth-failure", "virus", "other"])
+def test_feedback_that_is_no_complaint_withdraws_nothing(client, mail_url, feedback_type):
+    message = sent_email()
+    response = post_mail(client, mail_url, arf_mime(message=message, feedback_type=feedback_type))
+    assert response.status_code == 200
+    assert response.json()["action"] == "ignored_feedback"
+    assert f"Feedback-Type: {feedback_type}" in response.json()["detail"]
+    assert Suppression.objects.count() == 0
+    assert MessageEvent.objects.count() == 0
+    assert Notification.objects.filter(kind="message_complained").count() == 0
+
+
+def test_complaint_about_mail_we_did_not_send_is_unmatched(client, mail_url):
+    message = sent_email()
+    foreign = (
+        b"From: someone@other.example\r\nTo: wang@example.com\r\n"
+        b"Message-ID: <newsletter-1@other.example>\r\nSubject: hi\r\n\r\nhello\r\n"
+    )
+    response = post_mail(client, mail_url, arf_mime(message=message, original=foreign))
+    assert response.status_code == 202
+    assert response.json() == {"matched": False}
+    assert Suppression.objects.count() == 0
+    assert MessageEvent.objects.count() == 0
 
 
 # --- SMS --------------------------------------------------------------------------------

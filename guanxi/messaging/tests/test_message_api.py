@@ -104,6 +104,25 @@ def test_send_by_template_key_queues_201():
     assert (message.source, message.created_by) == ("api", sales)
 
 
+def test_send_renders_the_provider_template_with_the_given_params():
+    sales = UserFactory(role_slug="sales")
+    customer = customer_with_contact(owner=sales, name="王芳")
+    tmpl = template(
+        "sms", text_body="{{ contact.salutation }}您好，优惠码{{ coupon_code }}，回T退订",
+        provider_template_code="SMS_465850123",
+        provider_params=[["name", "{{ contact.salutation }}"], ["code", "{{ coupon_code }}"]],
+    )  # fmt: skip
+    body = {"channel": "sms", "customer": customer.pk, "template": tmpl.key,
+            "params": {"coupon_code": "VIP88"}}  # fmt: skip
+    data = api(sales).post(URL, body, format="json").json()
+    assert data["provider_template"] == {
+        "code": "SMS_465850123", "params": [["name", "王芳"], ["code", "VIP88"]],
+    }  # fmt: skip
+    assert Message.objects.get().provider_template == data["provider_template"]
+    plain = queued(customer, channel="sms")
+    assert api(sales).get(f"{URL}{plain.pk}/").json()["provider_template"] is None
+
+
 def test_send_by_template_id_with_an_explicit_recipient():
     sales = UserFactory(role_slug="sales")
     customer = customer_with_contact(owner=sales)

@@ -154,6 +154,19 @@ def test_detail_of_an_sms_counts_segments(client):
     assert response.context["html"] == ""
 
 
+def test_detail_of_an_sms_shows_its_provider_template(client):
+    sales = UserFactory(role_slug="sales")
+    tmpl = template(
+        "sms", text_body="{{ contact.salutation }}您好",
+        provider_template_code="SMS_465850123",
+        provider_params=[["name", "{{ contact.salutation }}"]],
+    )  # fmt: skip
+    message = queued(customer_with_contact(owner=sales, name="王芳"), channel="sms", tmpl=tmpl)
+    body = login(client, sales).get(reverse("outbox:detail", args=[message.pk])).content.decode()
+    assert "SMS_465850123" in body
+    assert '<span class="font-monospace">name</span> = 王芳' in body
+
+
 def test_detail_outside_scope_is_404(client):
     message = queued(customer_with_contact())
     response = login(client, UserFactory(role_slug="sales")).get(

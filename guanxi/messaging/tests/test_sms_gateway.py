@@ -18,8 +18,10 @@ from urllib.parse import parse_qsl, quote_plus
 import pytest
 from django.utils import translation
 
+from guanxi.accounts.tests.factories import UserFactory
 from guanxi.core import clock
 from guanxi.customers.tests.factories import ContactFactory, CustomerFactory
+from guanxi.messaging import template_services
 from guanxi.messaging.channels import sms_providers
 from guanxi.messaging.channels.sms_gateway import HttpGateway
 from guanxi.messaging.delivery import deliver_due
@@ -152,6 +154,24 @@ def queued(text="华兴科技：您的订单已发货。", phone=PHONE) -> Messa
     )
 
 
+def from_template(*, code="", params=(), phone=PHONE, contact="王芳") -> Message:
+    """An SMS queued from a template version that names a provider template (or, with no
+    code, one that does not: the carrier template of the URL)."""
+    admin = UserFactory(role_slug="admin")
+    template = template_services.template_create(
+        actor=admin, key=f"t-{Message.objects.count()}-{phone[-4:]}", name="订单通知",
+        channel="sms", category="transactional", language="zh-hans",
+        text_body="{{ contact.salutation }}您好，{{ customer.name }}的订单已发货。",
+        provider_template_code=code, provider_params=params,
+    )  # fmt: skip
+    customer = CustomerFactory(name="华兴科技")
+    ContactFactory(customer=customer, name=contact, phone=phone)
+    return message_queue(actor=None, channel="sms", customer=customer, template=template)
+
+
+MAPPING = [["name", "{{ contact.salutation }}"], ["company", "{{ customer.name }}"]]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -212,6 +232,64 @@ def test_sign_and_template_id_from_the_url_are_sent(gateway, settings):
         "template_id": "T-9",
     }
     assert "authorization" not in seen.headers
+
+
+@pytest.mark.django_db
+def test_a_provider_template_replaces_the_urls_template_id_and_sends_params(gateway, settings):
+    settings.GUANXI_SMS_URL = f"{gateway.base}/send?template_id=T-9"
+    mapped = from_template(code="ORDER_SHIPPED", params=MAPPING, phone="+8613800138001")
+    plain = from_template(phone="+8613800138002")  # its version names no provider template
+
+    assert deliver_due().sent == 2
+
+    by_id = {json.loads(s.body)["id"]: json.loads(s.body) for s in gateway.received}
+    assert by_id[mapped.token] == {
+        "phone": "+8613800138001",
+        "text": "王芳您好，华兴科技的订单已发货。",
+        "id": mapped.token,
+        "template_id": "ORDER_SHIPPED",
+        "params": {"name": "王芳", "company": "华兴科技"},
+    }
+    # Sent in the version's order, as the JSON object's order.
+    raw = next(s.body for s in gateway.received if mapped.token.encode() in s.body)
+    assert raw.index(b'"name":') < raw.index(b'"company":')
+    assert by_id[plain.token] == {
+        "phone": "+8613800138002",
+        "text": "王芳您好，华兴科技的订单已发货。",
+        "id": plain.token,
+        "template_id": "T-9",
+    }
+
+
+@pytest.mark.django_db
+def test_a_retry_sends_the_params_rendered_when_queued(gateway):
+    message = from_template(code="ORDER_SHIPPED", params=MAPPING)
+    # Renamed after queueing: the message keeps what it was rendered with.
+    message.contact.name = "王小芳"
+    message.contact.save()
+    gateway.answer(Answer(503, b"busy"), Answer(body={"id": "gw-9"}))
+
+    assert deliver_due().retrying == 1
+    assert deliver_due(now=NOON + dt.timedelta(minutes=2)).sent == 1
+
+    params = [json.loads(s.body)["params"] for s in gateway.received]
+    assert params == [{"name": "王芳", "company": "华兴科技"}] * 2
+
+
+@pytest.mark.django_db
+def test_the_file_outbox_shows_the_provider_template(settings):
+    settings.GUANXI_SMS_URL = ""
+    message = from_template(code="ORDER_SHIPPED", params=MAPPING)
+
+    assert deliver_due().sent == 1
+
+    written = json.loads(
+        (settings.GUANXI_OUTBOX_DIR / "sms" / f"{message.token}.json").read_text("utf-8")
+    )
+    assert (written["template_id"], written["params"]) == (
+        "ORDER_SHIPPED",
+        {"name": "王芳", "company": "华兴科技"},
+    )
 
 
 @pytest.mark.django_db
@@ -496,6 +574,30 @@ def test_aliyun_request_is_signed_and_accepted(aliyun):
 
 
 @pytest.mark.django_db
+def test_aliyun_sends_the_versions_template_code_and_named_params(aliyun):
+    mapped = from_template(code="SMS_465850123", params=MAPPING, phone="+8613800138001")
+    plain = from_template(phone="+8613800138002")  # falls back to the URL's carrier template
+    bare = from_template(code="SMS_465850999", phone="+8613800138003")  # no variables
+
+    assert deliver_due().sent == 3  # each signature recomputed and accepted by the server
+
+    forms = {
+        (form := dict(parse_qsl(seen.body.decode("ascii"))))["OutId"]: form
+        for seen in aliyun.received
+    }
+    assert forms[mapped.token]["TemplateCode"] == "SMS_465850123"
+    assert json.loads(forms[mapped.token]["TemplateParam"]) == {
+        "name": "王芳",
+        "company": "华兴科技",
+    }
+    assert forms[plain.token]["TemplateCode"] == "SMS_154950909"
+    assert json.loads(forms[plain.token]["TemplateParam"]) == {"content": plain.body_text}
+    assert forms[bare.token]["TemplateCode"] == "SMS_465850999"
+    assert "TemplateParam" not in forms[bare.token]
+    assert {form["SignName"] for form in forms.values()} == {"华兴科技"}
+
+
+@pytest.mark.django_db
 def test_aliyun_refuses_a_wrong_secret_and_the_message_waits(aliyun, settings):
     settings.GUANXI_SMS_URL = settings.GUANXI_SMS_URL.replace(quote_plus(ALI_SECRET), "wrong")
     message = queued()
@@ -639,6 +741,30 @@ def test_tencent_request_is_signed_and_accepted(tencent):
     }
     assert seen.headers["x-tc-region"] == "ap-guangzhou"
     assert seen.headers["host"] == tencent.base.removeprefix("http://")
+
+
+@pytest.mark.django_db
+def test_tencent_sends_the_versions_template_id_and_params_in_order(tencent):
+    mapped = from_template(code="2233445", params=MAPPING, phone="+8613800138001")
+    plain = from_template(phone="+8613800138002")  # falls back to the URL's carrier template
+    tencent.answer(
+        Answer(body=tencent_status("Ok", serial="s-1")),
+        Answer(body=tencent_status("Ok", serial="s-2")),
+    )
+
+    assert deliver_due().sent == 2  # both TC3 signatures recomputed and accepted
+
+    docs = {json.loads(s.body)["SessionContext"]: json.loads(s.body) for s in tencent.received}
+    assert docs[mapped.token] == {
+        "PhoneNumberSet": ["+8613800138001"],
+        "SmsSdkAppId": "1400006666",
+        "TemplateId": "2233445",
+        "TemplateParamSet": ["王芳", "华兴科技"],  # {1}, {2}
+        "SessionContext": mapped.token,
+        "SignName": "腾讯云",
+    }
+    assert docs[plain.token]["TemplateId"] == "1234"
+    assert docs[plain.token]["TemplateParamSet"] == [plain.body_text]
 
 
 @pytest.mark.django_db

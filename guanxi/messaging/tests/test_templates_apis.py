@@ -114,7 +114,7 @@ def test_preview_for_a_customer_in_scope_counts_sms_segments():
     assert response.status_code == 200
     assert response.json() == {
         "channel": "sms", "subject": "", "html": "", "text": "王芳" + "字" * 70,
-        "characters": 72, "segments": 2,
+        "characters": 72, "segments": 2, "provider_template_code": "", "provider_params": [],
     }  # fmt: skip
 
 
@@ -144,3 +144,61 @@ def test_preview_of_a_draft_renders_it_and_reports_errors_without_saving():
     draft_by_sales = api(UserFactory(role_slug="sales")).post(url, {"subject": "x"}, format="json")
     assert draft_by_sales.status_code == 403
     assert TemplateVersion.objects.filter(template=template).count() == 1
+
+
+MAPPED = {
+    "provider_template_code": "SMS_154950909",
+    "provider_params": [["name", "{{ contact.salutation }}"], ["company", "{{ company.name }}"]],
+}
+
+
+def test_provider_template_is_created_shown_kept_on_patch_and_previewed():
+    admin = UserFactory(role_slug="admin")
+    payload = {
+        "key": "mapped", "name": "映射", "channel": "sms", "category": "transactional",
+        "text_body": "{{ contact.salutation }}您好，{{ company.name }}提醒您。", **MAPPED,
+    }  # fmt: skip
+    created = api(admin).post(LIST, payload, format="json")
+    assert created.status_code == 201
+    version = created.json()["current_version"]
+    assert (version["provider_template_code"], version["provider_params"]) == (
+        MAPPED["provider_template_code"], MAPPED["provider_params"],
+    )  # fmt: skip
+    url = f"{LIST}{created.json()['id']}/"
+    # A PATCH of the text alone keeps the mapping (into version 2).
+    patched = api(admin).patch(url, {"text_body": "{{ contact.salutation }}您好"}, format="json")
+    assert patched.json()["current_version"]["number"] == 2
+    assert patched.json()["current_version"]["provider_params"] == MAPPED["provider_params"]
+    # Changing only the mapping is a new version too.
+    swapped = list(reversed(MAPPED["provider_params"]))
+    body = api(admin).patch(url, {"provider_params": swapped}, format="json").json()
+    assert (body["current_version"]["number"], body["current_version"]["provider_params"]) == (
+        3, swapped,
+    )  # fmt: skip
+    customer = CustomerFactory(owner=admin)
+    ContactFactory(customer=customer, name="王芳")
+    preview = api(admin).post(f"{url}preview/", {"customer": customer.pk}, format="json").json()
+    assert preview["provider_template_code"] == "SMS_154950909"
+    assert preview["provider_params"] == [["company", ""], ["name", "王芳"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"provider_template_code": "SMS 1"}, "provider_template_code"),
+        ({"provider_params": [["name", "{{ customer.password }}"]]}, "provider_params"),
+        ({"provider_params": [["name", "a"], ["name", "b"]]}, "provider_params"),
+        ({"provider_params": [["name"]]}, "provider_params"),
+    ],
+)
+def test_a_bad_provider_template_answers_400_on_its_field(change, field):
+    admin = UserFactory(role_slug="admin")
+    payload = {
+        "key": "bad-map", "name": "坏", "channel": "sms", "category": "transactional",
+        "text_body": "您好", **MAPPED, **change,
+    }  # fmt: skip
+    response = api(admin).post(LIST, payload, format="json")
+    assert response.status_code == 400
+    # A malformed pair is refused by the API's shape check, which names its index.
+    assert [name.split(".")[0] for name in response.json()["errors"]] == [field]
+    assert not MessageTemplate.objects.filter(key="bad-map").exists()

@@ -12,6 +12,7 @@ from guanxi.customers.tests.factories import ContactFactory, CustomerFactory
 from guanxi.messaging import rendering, sending
 from guanxi.messaging import template_services as services
 from guanxi.messaging.models import Message, MessageTemplate, TemplateVersion
+from guanxi.messaging.sending_many import messages_queue_many
 
 pytestmark = pytest.mark.django_db
 seeds = importlib.import_module("guanxi.messaging.migrations.0004_seed_templates")
@@ -206,6 +207,154 @@ def test_send_test_without_own_address_queues_nothing(settings):
         services.template_send_test(actor=admin, template=template)
     assert caught.value.message == "Add a mobile number to your profile to receive test SMS."
     assert Message.objects.count() == 0
+
+
+# --- SMS provider templates -------------------------------------------------------------
+
+PARAMS = [["name", "{{ contact.salutation }}"], ["day", "{{ today }}"]]
+
+
+def _mapped(actor, key="mapped", **overrides):
+    fields = {
+        "channel": "sms", "text_body": "{{ contact.salutation }}您好，今天是{{ today }}。",
+        "provider_template_code": "SMS_154950909", "provider_params": PARAMS,
+    } | overrides  # fmt: skip
+    return _email(actor, key=key, **fields)
+
+
+def test_the_provider_template_belongs_to_the_version():
+    admin = UserFactory(role_slug="admin")
+    template = _mapped(admin)
+    v1 = template.current_version
+    assert (v1.provider_template_code, v1.provider_params) == ("SMS_154950909", PARAMS)
+    # The same text and mapping (as lists, as a form or the API gives them): no version.
+    services.template_update(
+        actor=admin, template=template, text_body=v1.text_body,
+        provider_template_code="SMS_154950909", provider_params=[list(p) for p in PARAMS],
+    )  # fmt: skip
+    assert TemplateVersion.objects.filter(template=template).count() == 1
+    # A changed order is a changed mapping (Tencent fills {1}, {2} by position).
+    updated = services.template_update(
+        actor=admin, template=template, text_body=v1.text_body,
+        provider_template_code="SMS_154950909", provider_params=PARAMS[::-1],
+    )  # fmt: skip
+    v2 = updated.current_version
+    assert (v2.number, v2.provider_params) == (2, PARAMS[::-1])
+    v1.refresh_from_db()
+    assert v1.provider_params == PARAMS  # versions are never edited
+
+
+def test_an_email_keeps_no_provider_template():
+    admin = UserFactory(role_slug="admin")
+    template = _email(admin, provider_template_code="SMS_1", provider_params=PARAMS)
+    version = template.current_version
+    assert (version.provider_template_code, version.provider_params) == ("", [])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "messages"),
+    [
+        (
+            {"provider_template_code": "SMS 154950909"},
+            "provider_template_code",
+            ["Use letters, digits, underscores and hyphens only, as the provider shows it."],
+        ),
+        (
+            {"provider_template_code": "S" * 65},
+            "provider_template_code",
+            ["The template code can have at most 64 characters."],
+        ),
+        (
+            {"provider_template_code": ""},
+            "provider_template_code",
+            ["Give the code of the provider's template these variables belong to."],
+        ),
+        (
+            {"provider_params": [["na-me", "x"], ["day", "{{ today }}"]]},
+            "provider_params",
+            ["“na-me” cannot be a variable name: use letters, digits and underscores."],
+        ),
+        (
+            {"provider_params": [["name", "x"], ["name", "y"]]},
+            "provider_params",
+            ["The variable “name” is given twice."],
+        ),
+        (
+            {"provider_params": [["name", "{{ customer.secret }}"]]},
+            "provider_params",
+            None,
+        ),
+        (
+            {"provider_params": [["name", "contact.salutation"]]},
+            "provider_params",
+            ["name: Write {{ contact.salutation }} to insert the variable."],
+        ),
+        ({"provider_params": [["name", "  "]]}, "provider_params", None),
+        (
+            {"provider_params": [["name"]]},
+            "provider_params",
+            ["Variable 1: give a name and a value."],
+        ),
+    ],
+)
+def test_a_bad_provider_template_is_refused_on_its_field(settings, overrides, field, messages):
+    settings.LANGUAGE_CODE = "en"
+    admin = UserFactory(role_slug="admin")
+    before = MessageTemplate.objects.count()
+    with pytest.raises(ApplicationError) as caught:
+        _mapped(admin, **overrides)
+    assert list(caught.value.errors) == [field]
+    if messages:
+        assert caught.value.errors[field] == messages
+    assert MessageTemplate.objects.count() == before
+
+
+def test_both_unknown_variable_and_syntax_error_are_named_per_variable(settings):
+    settings.LANGUAGE_CODE = "en"
+    admin = UserFactory(role_slug="admin")
+    with pytest.raises(ApplicationError) as caught:
+        _mapped(admin, provider_params=[["name", "{{ nope }}"], ["day", "{% if %}"]])
+    first, second = caught.value.errors["provider_params"]
+    assert first == "name: Unknown variable: nope"
+    assert second.startswith("day: Line 1: ")
+
+
+def test_queueing_renders_the_variables_onto_the_message():
+    admin = UserFactory(role_slug="admin")
+    template = _mapped(admin)
+    customer = CustomerFactory(name="华兴科技")
+    ContactFactory(customer=customer, name="王芳", phone="13800138000")
+    message = sending.message_queue(actor=None, channel="sms", customer=customer, template=template)
+    today = message.body_text.removeprefix("王芳您好，今天是").removesuffix("。")
+    assert message.provider_template == {
+        "code": "SMS_154950909", "params": [["name", "王芳"], ["day", today]],
+    }  # fmt: skip
+    # An ad-hoc text names no provider template: it goes through the carrier one.
+    adhoc = sending.message_queue(
+        actor=None, channel="sms", customer=customer, content=sending.Content(text="你好")
+    )
+    assert adhoc.provider_template == {}
+
+
+def test_queueing_many_renders_the_variables_per_customer():
+    admin = UserFactory(role_slug="admin")
+    template = _mapped(admin, provider_params=[["name", "{{ contact.salutation }}"]])
+    customers = []
+    for name in ("王芳", "李雷"):
+        customer = CustomerFactory()
+        ContactFactory(customer=customer, name=name, phone=f"1380013800{len(customers)}")
+        customers.append(customer)
+    messages = messages_queue_many(
+        channel="sms", template=template, customers=customers,
+        idempotency_key=lambda c: f"many:{c.pk}",
+    )  # fmt: skip
+    assert [m.provider_template for m in messages] == [
+        {"code": "SMS_154950909", "params": [["name", "王芳"]]},
+        {"code": "SMS_154950909", "params": [["name", "李雷"]]},
+    ]
+    assert [m.provider_template for m in Message.objects.order_by("id")] == [
+        m.provider_template for m in messages
+    ]
 
 
 # --- seeds -----------------------------------------------------------------------------

@@ -139,3 +139,56 @@ def test_deactivate_hides_it_from_sales(client):
     client.post(reverse("message_templates:set_active", args=[template.pk]), {"active": "1"})
     template.refresh_from_db()
     assert template.is_active is False
+
+
+def test_the_editor_saves_shows_and_previews_a_provider_template(client, settings):
+    settings.LANGUAGE_CODE = "en"
+    _login(client, "admin")
+    lines = "name = {{ contact.salutation }}\r\n\r\ncode={{ coupon_code }}\r\n"
+    response = client.post(
+        reverse("message_templates:create"),
+        {"key": "mapped-sms", "name": "映射", "channel": "sms", "category": "transactional",
+         "language": "zh-hans", "text_body": "{{ contact.salutation }}您好",
+         "provider_template_code": "SMS_154950909", "provider_params": lines},
+    )  # fmt: skip
+    assert response.status_code == 302
+    template = MessageTemplate.objects.get(key="mapped-sms")
+    version = template.current_version
+    assert (version.provider_template_code, version.provider_params) == (
+        "SMS_154950909", [["name", "{{ contact.salutation }}"], ["code", "{{ coupon_code }}"]],
+    )  # fmt: skip
+    detail = client.get(reverse("message_templates:detail", args=[template.pk])).content.decode()
+    assert 'id="provider-template-code">SMS_154950909<' in detail
+    edit = client.get(reverse("message_templates:edit", args=[template.pk]))
+    assert edit.context["form"]["provider_params"].value() == (
+        "name={{ contact.salutation }}\ncode={{ coupon_code }}"
+    )
+    draft = {"draft": "1", "channel": "sms", "text_body": "您好",
+             "provider_template_code": "SMS_1", "provider_params": "name={{ customer.name }}"}  # fmt: skip
+    preview = client.post(reverse("message_templates:draft_preview"), draft)
+    assert preview.context["preview"].provider_params == [["name", "华兴科技有限公司"]]
+    assert 'data-provider-param="name"' in preview.content.decode()
+
+
+def test_the_editor_names_a_bad_provider_template_line_in_place(client, settings):
+    settings.LANGUAGE_CODE = "en"
+    _login(client, "admin")
+    template = MessageTemplate.objects.get(key="satisfaction-sms")
+    response = client.post(
+        reverse("message_templates:edit", args=[template.pk]),
+        {"name": "回访", "category": "transactional", "language": "zh-hans",
+         "text_body": "新{{ owner.name }}", "expected_version": "1",
+         "provider_template_code": "SMS_1", "provider_params": "name={{ owner.name }}\njust text"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors["provider_params"] == [
+        "Line 2: write name=value, e.g. name={{ contact.salutation }}."
+    ]
+    unknown = client.post(
+        reverse("message_templates:edit", args=[template.pk]),
+        {"name": "回访", "category": "transactional", "language": "zh-hans",
+         "text_body": "新", "expected_version": "1",
+         "provider_template_code": "SMS_1", "provider_params": "name={{ owner.secret }}"},
+    )  # fmt: skip
+    assert unknown.context["form"].errors["provider_params"][0].startswith("name: ")
+    assert TemplateVersion.objects.filter(template=template).count() == 1

@@ -16,7 +16,8 @@ ACTIONS = ("poll",)
 
 class Command(GuanxiCommand):
     help = gettext_lazy(
-        "Read new replies and bounces from the IMAP mailbox of GUANXI_IMAP_URL once (`poll`)."
+        "Read new replies, bounces and complaints from the IMAP mailbox of GUANXI_IMAP_URL "
+        "once (`poll`)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -45,8 +46,8 @@ class Command(GuanxiCommand):
             self.stdout.write("Not polled: GUANXI_IMAP_URL is not set.")
         elif "fetched" in summary:  # also after an error half-way: what was done so far
             self.stdout.write(
-                "Read {fetched}: {replies} replies, {bounces} bounces, {ignored} ignored, "
-                "{failed} failed.".format(**summary)
+                "Read {fetched}: {replies} replies, {bounces} bounces, {complaints} complaints, "
+                "{ignored} ignored, {failed} failed.".format(**summary)
             )
         # A mail server that refuses is a failure of the command (exit 1), JSON or not; the
         # summary was printed first, so a script still sees what was done.
