@@ -28,9 +28,8 @@ from guanxi.automation.enrollment import TRIGGER_STEP
 from guanxi.automation.models import Enrollment, EnrollmentStatus, Execution, ExecutionStatus
 from guanxi.automation.steps import Position
 from guanxi.followups.models import TaskSource
-from guanxi.followups.services import NewTask, tasks_create_many
-from guanxi.messaging.models import Notification
-from guanxi.messaging.services import NewNotification, notifications_create_many
+from guanxi.followups.task_batch import NewTask, tasks_create_many
+from guanxi.messaging.services import NewNotification, notifications_create_keyed
 
 BATCHED = {"notify", "create_task"}
 
@@ -106,7 +105,7 @@ def _notify(runs: list[actions.Run], *, people: dict[int, User]) -> dict[int, ac
     # One reverse() for the batch (a fifth of a notice's time when done per row).
     sentinel = 987_654_321
     url = reverse("customers:detail", kwargs={"pk": sentinel}).replace(str(sentinel), "{}")
-    notifications_create_many(
+    ids = notifications_create_keyed(
         notifications=[
             NewNotification(
                 user_id=user.pk, kind="automation", title=r.fill(r.step["title"]),
@@ -116,11 +115,6 @@ def _notify(runs: list[actions.Run], *, people: dict[int, User]) -> dict[int, ac
             for r, user in planned
         ]
     )  # fmt: skip
-    ids = dict(
-        Notification.objects.filter(dedupe_key__in=[r.key for r, _ in planned]).values_list(
-            "dedupe_key", "pk"
-        )
-    )
     for r, user in planned:
         outcomes[r.execution.pk] = actions.Outcome(
             result={"user_id": user.pk, "notification_id": ids.get(r.key)}

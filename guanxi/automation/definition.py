@@ -28,6 +28,8 @@ EVENTS: dict[str, Any] = {
     "message.clicked": gettext_lazy("Link clicked"),
     "message.replied": gettext_lazy("Message replied to"),
     "message.unsubscribed": gettext_lazy("Unsubscribed"),
+    "message.bounced": gettext_lazy("Email bounced"),
+    "message.complained": gettext_lazy("Marked as spam"),
     "deal.stage_changed": gettext_lazy("Deal stage changed"),
     "order.created": gettext_lazy("Order created"),
     "ticket.created": gettext_lazy("Ticket created"),

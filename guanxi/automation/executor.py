@@ -32,6 +32,7 @@ from guanxi.automation.models import (
     EnrollmentStatus,
     Execution,
     ExecutionStatus,
+    Rule,
     RuleStatus,
 )
 from guanxi.automation.steps import Position, branch_target, index
@@ -88,10 +89,15 @@ def recover_interrupted(*, now: dt.datetime) -> int:
 
 
 def claim(*, now: dt.datetime, size: int = BATCH) -> list[int]:
-    due = (
-        Q(status=ExecutionStatus.PENDING, next_run_at__lte=now)
-        & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        & Q(rule__status=RuleStatus.ACTIVE)
+    # The active rules are read first (a few dozen ids), not joined: with the join, a planner
+    # whose statistics think the journey tables empty (a new installation's first large
+    # enrollment) hashed every due row and sorted them for each batch of 500 — 50 ms a claim
+    # at 100,000 due. Filtered by id, the claim walks the due index in its order and stops.
+    active = list(Rule.objects.filter(status=RuleStatus.ACTIVE).values_list("pk", flat=True))
+    if not active:
+        return []
+    due = Q(status=ExecutionStatus.PENDING, next_run_at__lte=now, rule_id__in=active) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
     with transaction.atomic():
         qs = Execution.objects.filter(due).order_by("next_run_at", "id")

@@ -15,7 +15,7 @@ from guanxi.automation.tests.factories import active_rule
 from guanxi.core import clock
 from guanxi.customers.tests.factories import CustomerFactory
 from guanxi.followups.models import Task, TaskSource
-from guanxi.followups.services import NewTask, tasks_create_many
+from guanxi.followups.task_batch import NewTask, tasks_create_many
 from guanxi.messaging.models import Notification, UserMessagingPreference
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_a_failing_batch_is_rolled_back_and_run_one_by_one(monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(batch_steps, "notifications_create_many", broken)
+    monkeypatch.setattr(batch_steps, "notifications_create_keyed", broken)
     owner = UserFactory()
     customers = CustomerFactory.create_batch(2, owner=owner)
     rule = _journeys([NOTICE], customers)
