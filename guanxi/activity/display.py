@@ -111,6 +111,13 @@ def change_rows(event: ActivityEvent, viewer) -> list[ChangeRow]:
     rows = []
     for name, pair in changes.items():
         before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        if (
+            name == CUSTOM_FIELDS
+            and isinstance(before or {}, dict)
+            and isinstance(after or {}, dict)
+        ):
+            rows += _custom_field_rows(before or {}, after or {})
+            continue
         if not reveal and ("phone" in name or "email" in name):
             before, after = _mask(name, before), _mask(name, after)
         rows.append(
@@ -122,6 +129,34 @@ def change_rows(event: ActivityEvent, viewer) -> list[ChangeRow]:
             )
         )
     return rows
+
+
+CUSTOM_FIELDS = "custom_fields"
+
+
+def _custom_field_rows(before: dict, after: dict) -> list[ChangeRow]:
+    """A customer's custom fields change as one dict: a row per changed key, named by the
+    field's label in the reader's language (合作阶段, not cooperation_stage)."""
+    from django.utils.translation import get_language
+
+    from guanxi.customers.models import CustomFieldDefinition
+
+    keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+    english = (get_language() or "").startswith("en")
+    labels: dict[str, str] = {}
+    for key, label, label_en in CustomFieldDefinition.objects.filter(key__in=keys).values_list(
+        "key", "label", "label_en"
+    ):
+        labels.setdefault(key, (label_en if english and label_en else label))
+    return [
+        ChangeRow(
+            field=f"{CUSTOM_FIELDS}.{key}",
+            label=labels.get(key, key),
+            before=_text(before.get(key)),
+            after=_text(after.get(key)),
+        )
+        for key in keys
+    ]
 
 
 # Changed fields that hold ids, and where their names come from.

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from guanxi.accounts.permissions import Perm, require_perm
 from guanxi.core.errors import ApplicationError
 from guanxi.core.paging import CappedPage, page_number
+from guanxi.customers import selectors as customer_selectors
 from guanxi.followups import review, selectors
 
 TEMPLATE = "followups/review.html"
@@ -24,12 +25,25 @@ SHOWS = {"todo": False, "reviewed": True, "all": None}
 def review_page(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, Perm.FOLLOWUP_REVIEW)
     show = request.GET.get("show") if request.GET.get("show") in SHOWS else "todo"
-    followups = review.review_list(user=request.user, reviewed=SHOWS[show])
+    authors = list(customer_selectors.owner_choices(user=request.user))
+    raw_author = request.GET.get("author") or ""
+    # Only people of the viewer's scope; anyone else reads as "everyone".
+    author = next((a for a in authors if str(a.pk) == raw_author), None)
+    followups = review.review_list(
+        user=request.user, reviewed=SHOWS[show], author_id=author.pk if author else None
+    )
     page = CappedPage.of(
         followups, number=page_number(request.GET.get("page")), total=followups.count()
     )
     missing = list(review.missing_followups(user=request.user)[:100])
-    context = {"page": page, "show": show, "missing": missing, "days": review.REVIEW_DAYS}
+    context = {
+        "page": page,
+        "show": show,
+        "missing": missing,
+        "days": review.REVIEW_DAYS,
+        "authors": authors,
+        "author": author,
+    }
     return render(request, TEMPLATE, context)
 
 

@@ -172,3 +172,26 @@ def test_reassignment_shows_owner_names_not_ids(client):
     body = client.get(reverse("activity:list"), **EN).content.decode()
     assert "李旧" in body and "王新" in body
     assert f">{old.pk}<" not in body
+
+
+def test_custom_field_changes_read_by_the_fields_label_in_the_readers_language():
+    from django.utils import translation
+
+    from guanxi.activity.display import change_rows
+    from guanxi.customers.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.get_or_create(
+        key="cooperation_stage", defaults={"label": "合作阶段", "label_en": "Cooperation stage"}
+    )
+    customer = CustomerFactory()
+    admin = UserFactory(role_slug="admin")
+    event = activity_record(
+        actor=admin, verb="updated", target=customer, customer_id=customer.pk,
+        changes={"custom_fields": [{"size": "大", "cooperation_stage": "洽谈中"},
+                                   {"size": "大", "cooperation_stage": "已成交"}]},
+    )  # fmt: skip
+    with translation.override("zh-hans"):
+        rows = change_rows(event, admin)
+    assert [(r.label, r.before, r.after) for r in rows] == [("合作阶段", "洽谈中", "已成交")]
+    with translation.override("en"):
+        assert change_rows(event, admin)[0].label == "Cooperation stage"

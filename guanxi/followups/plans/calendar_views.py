@@ -51,6 +51,8 @@ def _context(request: HttpRequest, view: str, day: dt.date, team: Team | None) -
         "days": days,
         "weeks": [days[n : n + 7] for n in range(0, len(days), 7)],
         "truncated": truncated,
+        # Phones list only the days that have something; this says when none has.
+        "has_items": any(cell.tasks or cell.occurrences for cell in days),
         "previous": calendar.step(view, day, -1),
         "next": calendar.step(view, day, 1),
         "today": clock.today(),

@@ -43,11 +43,11 @@ from guanxi.followups.models import Task, TaskPriority, TaskSource, TaskStatus
 from guanxi.followups.plans.cycles import CycleSpec, first_after, first_on_or_after
 from guanxi.followups.plans.models import MaintenancePlan, PlanOccurrence, PlanStatus
 from guanxi.followups.plans.segments import assignee_expression, plan_customers
+from guanxi.followups.services import DEFAULT_REMIND_MINUTES
 
 # Plan tasks are due by the end of the working day of their date (as new tasks are).
 DUE_TIME = dt.time(18, 0)
 TASK_KEY_PREFIX = "plan-occurrence:"
-DEFAULT_REMIND_MINUTES = 60
 
 
 def due_at(day: dt.date) -> dt.datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -75,6 +77,29 @@ def plan_stats(*, user: User, plan: MaintenancePlan) -> dict[str, int]:
         open=Count("id", filter=Q(handled_at__isnull=True)),
         customers=Count("customer_id", distinct=True),
     )
+
+
+def plan_matching_count(*, user: User, plan: MaintenancePlan) -> int | None:
+    """How many customers a segment plan applies to today, of those the viewer may see: what
+    an approver weighs (one task each per cycle). None for a one-customer plan."""
+    from guanxi.accounts.permissions import visible_to
+    from guanxi.followups.plans.segments import plan_customers
+
+    if plan.customer_id:
+        return None
+    return visible_to(user, plan_customers(plan)).count()
+
+
+def plan_upcoming_date(plan: MaintenancePlan) -> tuple[dt.date | None, bool]:
+    """(date, predicted): the plan's next date once generation has set it, else the date
+    its cycle gives from today or its start; predicted while the plan awaits approval."""
+    from guanxi.core import clock
+    from guanxi.followups.plans.cycles import CycleSpec, first_on_or_after
+
+    if plan.next_date is not None or plan.status == PlanStatus.REJECTED:
+        return plan.next_date, False
+    upcoming = first_on_or_after(CycleSpec.of(plan), max(clock.today(), plan.start_date))
+    return upcoming, plan.status != PlanStatus.APPROVED
 
 
 def plan_recent_occurrences(*, user: User, plan: MaintenancePlan, limit: int = 50):

@@ -28,11 +28,12 @@ FORM = "followups/plan_form.html"
 def plan_list(request: HttpRequest) -> HttpResponse:
     form = PlanFilterForm(request.GET or None)
     plans = selectors.plan_list(user=request.user, **form.selector_kwargs())
+    page = CappedPage.of(plans, number=page_number(request.GET.get("page")), total=plans.count())
+    for plan in page.items:
+        plan.upcoming = selectors.plan_upcoming_date(plan)
     context = {
         "form": form,
-        "page": CappedPage.of(
-            plans, number=page_number(request.GET.get("page")), total=plans.count()
-        ),
+        "page": page,
         "awaiting": selectors.plans_awaiting(user=request.user),
         "templates": defaults.TEMPLATES,
         "template_form": TemplateApplyForm(initial={"start_date": clock.today()}),
@@ -89,6 +90,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "plan": plan,
         "stats": selectors.plan_stats(user=request.user, plan=plan),
+        "matching": selectors.plan_matching_count(user=request.user, plan=plan),
+        "upcoming": selectors.plan_upcoming_date(plan),
         "occurrences": selectors.plan_recent_occurrences(user=request.user, plan=plan),
         "can_edit": can_edit(request.user, plan),
         "can_decide": plan.status == PlanStatus.SUBMITTED and can_decide(request.user, plan),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SuggestionKind(models.TextChoices):
@@ -65,7 +66,7 @@ class KeywordRule(models.Model):
 
 
 class SuggestionStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("suggestion status", "Pending")
     CONFIRMED = "confirmed", _("Confirmed")
     DISMISSED = "dismissed", _("Dismissed")
 
@@ -127,7 +128,7 @@ class Suggestion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.value}"
+        return f"{self.get_kind_display()}: {self.value_label}"
 
     @property
     def value_label(self) -> str:

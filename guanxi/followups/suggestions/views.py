@@ -57,6 +57,13 @@ def _decide(request: HttpRequest, pk: int, decide, done: str) -> HttpResponse:
         if exc.status_code in (403, 404):
             raise
         error = " ".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+    if request.htmx and not error and request.POST.get("refresh"):
+        # On a customer's page an applied change shows in several places (tags, deals,
+        # timeline): the page reloads, with the message.
+        messages.success(request, done)
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
     if request.htmx:
         return render(request, f"{CARD}#item", {"suggestion": suggestion, "error": error})
     if error:

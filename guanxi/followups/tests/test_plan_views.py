@@ -215,3 +215,29 @@ def test_a_salesperson_sees_the_supervisors_segment_plan_that_gave_them_a_task(c
     assert client.get(url).status_code == 200
     page = client.get(reverse("followups:task_detail", args=[task.pk]))
     assert url in page.content.decode()
+
+
+def test_detail_shows_the_date_a_draft_would_start_and_how_many_customers_it_covers(client):
+    _team, leader, sales = team_of()
+    level = Level.objects.create(name="重点客户")
+    CustomerFactory(owner=sales, level=level)
+    CustomerFactory(owner=leader, level=level)
+    CustomerFactory(level=level)  # another team's: neither counted nor shown
+    CustomerFactory(owner=sales)  # not in the segment
+    plan = PlanFactory(customer=None, level=level, created_by=leader)  # weekly on Monday
+
+    response = logged_in(client, leader).get(reverse("followups:plan_detail", args=[plan.pk]))
+
+    assert response.context["matching"] == 2
+    # 2024-06-05 is a Wednesday: the next Monday, shown as a prediction until approval.
+    assert response.context["upcoming"] == (dt.date(2024, 6, 10), True)
+    body = response.content.decode()
+    assert "2024-06-10" in body
+    listing = client.get(reverse("followups:plan_list"))
+    assert "2024-06-10" in listing.content.decode()
+    plan.status = PlanStatus.REJECTED
+    plan.save()
+    assert client.get(reverse("followups:plan_detail", args=[plan.pk])).context["upcoming"] == (
+        None,
+        False,
+    )

@@ -142,6 +142,24 @@ def test_review_page_lists_both_and_marks_reviewed_with_htmx(client):
     assert followup.review_comment == "好"
 
 
+def test_review_page_filters_by_who_recorded_among_the_viewers_people_only(client):
+    team, supervisor, sales = team_of()
+    colleague = UserFactory(role_slug="sales", team=team)
+    mine = FollowUpFactory(customer=CustomerFactory(owner=sales), author=sales, occurred_at=NOW)
+    FollowUpFactory(customer=CustomerFactory(owner=colleague), author=colleague, occurred_at=NOW)
+    stranger = UserFactory(role_slug="sales")  # another team: not a choice, so no filter
+    client.force_login(supervisor)
+
+    page = client.get(reverse("followups:review"), {"author": sales.pk})
+    assert [f.pk for f in page.context["page"].items] == [mine.pk]
+    assert page.context["author"] == sales
+    assert {u.pk for u in page.context["authors"]} >= {sales.pk, colleague.pk}
+    assert stranger not in page.context["authors"]
+    everyone = client.get(reverse("followups:review"), {"author": stranger.pk})
+    assert everyone.context["author"] is None
+    assert len(everyone.context["page"].items) == 2
+
+
 @pytest.mark.parametrize("who", ["anonymous", "sales", "other_supervisor", "supervisor"])
 def test_review_page_authorization_matrix(client, who):
     _team, supervisor, sales = team_of()

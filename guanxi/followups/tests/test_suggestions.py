@@ -185,6 +185,29 @@ def test_recording_from_the_customer_page_returns_the_card_out_of_band(client):
     assert 'id="suggestions"' in body and "价格敏感" in body
 
 
+def test_applying_on_the_customer_page_reloads_it_and_on_the_list_swaps_the_item(client):
+    sales = UserFactory(role_slug="sales")
+    customer = CustomerFactory(owner=sales)
+    record(sales, customer, "预算有限")
+    first = Suggestion.objects.get()
+    record(sales, customer, "还是预算有限")
+    second = Suggestion.objects.exclude(pk=first.pk).get()
+    client.force_login(sales)
+    card = client.get(reverse("followups:customer_suggestions", args=[customer.pk]))
+    assert 'name="refresh"' in card.content.decode()
+
+    url = reverse("followups:suggestion_confirm", args=[first.pk])
+    reloaded = client.post(url, {"refresh": "1"}, HTTP_HX_REQUEST="true")
+    assert reloaded.status_code == 204 and reloaded["HX-Refresh"] == "true"
+    assert customer.tags.filter(name="价格敏感").exists()
+    listing = client.get(reverse("followups:suggestions"))
+    assert 'name="refresh"' not in listing.content.decode()
+    swapped = client.post(
+        reverse("followups:suggestion_dismiss", args=[second.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert swapped.status_code == 200 and "HX-Refresh" not in swapped
+
+
 @pytest.mark.parametrize("who", ["anonymous", "no_edit", "stranger", "owner"])
 def test_confirm_page_authorization_matrix(client, who):
     sales = UserFactory(role_slug="sales")
