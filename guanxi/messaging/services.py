@@ -72,7 +72,8 @@ _KEYS_PER_QUERY = 500
 
 def notifications_create_many(*, notifications: Sequence[NewNotification]) -> int:
     """Create many notices in one transaction, a statement (or COPY) per few hundred rows —
-    what the automation engine and reminders do for thousands of owners at once. A
+    what reminders do for thousands of owners at once (the automation engine, which needs
+    the ids, uses notifications_create_keyed). A
     dedupe_key already used (earlier, or earlier in this batch) creates nothing, as with
     notification_create. Returns how many were created."""
     fresh: list[NewNotification] = []
@@ -87,10 +88,7 @@ def notifications_create_many(*, notifications: Sequence[NewNotification]) -> in
     if not fresh:
         return 0
     stamp = RowWriter().timestamp(clock.now().astimezone(dt.UTC))
-    rows = [
-        (n.user_id, n.kind, n.title[:200], n.body, n.url[:500], n.customer_id, n.dedupe_key, stamp)
-        for n in fresh
-    ]
+    rows = [_row(n, stamp) for n in fresh]
     try:
         with transaction.atomic():
             rows_insert(Notification._meta.db_table, _COLUMNS, rows)
@@ -131,12 +129,7 @@ def notifications_create_keyed(*, notifications: Sequence[NewNotification]) -> d
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(fresh), _KEYS_PER_QUERY):
             chunk = fresh[start : start + _KEYS_PER_QUERY]
-            params = [
-                value
-                for n in chunk
-                for value in (n.user_id, n.kind, n.title[:200], n.body, n.url[:500],
-                              n.customer_id, n.dedupe_key, stamp)
-            ]  # fmt: skip
+            params = [value for n in chunk for value in _row(n, stamp)]
             cursor.execute(
                 # Table and column names come from model metadata.
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
@@ -144,24 +137,30 @@ def notifications_create_keyed(*, notifications: Sequence[NewNotification]) -> d
                 params,
             )
             ids.update(cursor.fetchall())
-    missing = [key for key in first if key not in ids]
-    for start in range(0, len(missing), _KEYS_PER_QUERY):
-        chunk = missing[start : start + _KEYS_PER_QUERY]
+    ids.update(_ids_by_key({key for key in first if key not in ids}))  # made earlier
+    return ids
+
+
+def _row(n: NewNotification, stamp: object) -> tuple:
+    """A notice as the values of _COLUMNS."""
+    return (n.user_id, n.kind, n.title[:200], n.body, n.url[:500], n.customer_id, n.dedupe_key,
+            stamp)  # fmt: skip
+
+
+def _taken_keys(keys: set[str]) -> set[str]:
+    return set(_ids_by_key(keys))
+
+
+def _ids_by_key(keys: set[str]) -> dict[str, int]:
+    """{dedupe key: notice id} of the keys already used, a query per few hundred keys."""
+    ids: dict[str, int] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _KEYS_PER_QUERY):
+        chunk = ordered[start : start + _KEYS_PER_QUERY]
         ids.update(
             Notification.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", "pk")
         )
     return ids
-
-
-def _taken_keys(keys: set[str]) -> set[str]:
-    taken: set[str] = set()
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _KEYS_PER_QUERY):
-        chunk = ordered[start : start + _KEYS_PER_QUERY]
-        taken.update(
-            Notification.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True)
-        )
-    return taken
 
 
 # --- calendar feed ---------------------------------------------------------------------
