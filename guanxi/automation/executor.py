@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from guanxi.accounts.models import Team, User
 from guanxi.automation import actions, batch_steps
 from guanxi.automation.conditions.tree import matches
 from guanxi.automation.enrollment import TRIGGER_STEP
@@ -34,11 +35,14 @@ from guanxi.automation.models import (
     ExecutionStatus,
     Rule,
     RuleStatus,
+    RuleVersion,
 )
 from guanxi.automation.steps import Position, branch_target, index
 from guanxi.core import clock
 from guanxi.core.errors import ApplicationError
 from guanxi.core.events import depth_of
+from guanxi.core.sql_lists import pk_in
+from guanxi.customers.models import Customer, Industry, Level
 
 log = logging.getLogger(__name__)
 
@@ -133,31 +137,83 @@ def _positions(enrollment: Enrollment) -> dict[str, Position]:
 
 
 def _load(ids: list[int]) -> list[Execution]:
-    # Prefetched, not joined: the rows of a batch share a few versions, rules, owners and
-    # teams, and a join would build (and decode the definition JSON of) a copy per row.
-    return list(
-        Execution.objects.filter(pk__in=ids)
-        .select_related("enrollment", "customer")
-        .prefetch_related(
-            "enrollment__version",
-            "enrollment__rule__owner",
-            "customer__owner__team__leader",
-            "customer__team__leader",
-            "customer__level",
-            "customer__industry",
-        )
+    """The batch's rows with their journey, rule, version and whole customer."""
+    rows = _journeys(ids)
+    _customers(rows)
+    return rows
+
+
+def _journeys(ids: list[int]) -> list[Execution]:
+    """The rows with their journey, its rule (and the rule's owner) and version, in one query
+    per kind of row; customers come separately (_customers).
+
+    Related rows are read once each and attached, neither joined nor prefetched: a batch's
+    rows share a few versions, rules, owners and teams, and a join builds (and decodes the
+    definition JSON of) a copy per row, while prefetch_related walks all 500 rows once per
+    level of each path — together a third of a notice step's time."""
+    rows = list(
+        Execution.objects.filter(pk_in(ids))
+        .select_related("enrollment")
         .order_by("next_run_at", "id")
     )
+    journeys = [row.enrollment for row in rows]
+    versions = _by_pk(RuleVersion.objects, {j.version_id for j in journeys})
+    rules = _by_pk(Rule.objects.select_related("owner"), {j.rule_id for j in journeys})
+    for journey in journeys:
+        _attach(journey, "version", versions)
+        _attach(journey, "rule", rules)
+    return rows
+
+
+def _customers(rows: list[Execution], *, only: tuple[str, ...] = ()) -> None:
+    """Attach each row's customer with its owner (and the owner's team and its leader), team
+    (and leader), level and industry. `only`: read just these customer columns (the batch
+    path's notices and tasks need a name, a code, an owner and a team; building the whole
+    customer of each row cost more than the rest of its step)."""
+    if not rows:
+        return
+    queryset = Customer.objects.only(*only) if only else Customer.objects
+    customers = _by_pk(queryset, {row.customer_id for row in rows})
+    loaded = list(customers.values())
+    related = [("owner", User.objects.select_related("team__leader")),
+               ("team", Team.objects.select_related("leader"))]  # fmt: skip
+    if not only:
+        related += [("level", Level.objects), ("industry", Industry.objects)]
+    for name, queryset in related:
+        attname = Customer._meta.get_field(name).attname
+        by_pk = _by_pk(queryset, {getattr(c, attname) for c in loaded} - {None})
+        for customer in loaded:
+            _attach(customer, name, by_pk)
+    for row in rows:
+        _attach(row, "customer", customers)
+        _attach(row.enrollment, "customer", customers)
+
+
+def _by_pk(queryset, ids: set[int]) -> dict[int, object]:
+    return {obj.pk: obj for obj in queryset.filter(pk_in(ids))} if ids else {}
+
+
+def _attach(instance, name: str, by_pk: dict[int, object]) -> None:
+    """Set the related object `name` (read earlier) as if the ORM had loaded it."""
+    field = instance._meta.get_field(name)
+    field.set_cached_value(instance, by_pk.get(getattr(instance, field.attname)))
 
 
 def run_batch(*, ids: list[int], now: dt.datetime) -> Report:
     report = Report()
-    rows = _load(ids)
+    rows = _journeys(ids)
     inside = [r for r in rows if r.action not in actions.EXTERNAL]
     outside = [r for r in rows if r.action in actions.EXTERNAL]
+    batched = [r for r in inside if batch_steps.batchable(r, _positions(r.enrollment))]
+    if len(batched) < 2:
+        batched = []
+    chosen = {r.pk for r in batched}
+    _customers(batched, only=batch_steps.CUSTOMER_FIELDS)
+    _customers([r for r in rows if r.pk not in chosen])
     failed_rules: set[int] = set()
     with transaction.atomic():
-        for execution in _run_batched(inside, now=now, report=report):
+        rest = [r for r in inside if r.pk not in chosen]
+        for execution in _run_batched(batched, now=now, report=report) + rest:
             _run_one(execution, now=now, report=report, failed_rules=failed_rules)
     for execution in outside:
         updated = Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(
@@ -176,23 +232,22 @@ def run_batch(*, ids: list[int], now: dt.datetime) -> Report:
 
 
 def _run_batched(rows: list[Execution], *, now: dt.datetime, report: Report) -> list[Execution]:
-    """Runs the rows the batch path covers (batch_steps) together; returns the rest, to be
-    run one at a time."""
-    batched = [r for r in rows if batch_steps.batchable(r, _positions(r.enrollment))]
-    if len(batched) < 2:
-        return rows
+    """Runs the rows the batch path covers (batch_steps) together. Returns nothing, or, when
+    the batch failed and was rolled back, all of them again to be run one at a time."""
+    if not rows:
+        return []
     try:
         with transaction.atomic():
-            executed, skipped = batch_steps.run(batched, positions_of=_positions, now=now)
+            executed, skipped = batch_steps.run(rows, positions_of=_positions, now=now)
     except Exception:
         # Rolled back: one at a time, so each row's error lands on that row. The rows are
-        # read again because the batch path changed them in memory.
+        # read again because the batch path changed them in memory (and read customers
+        # only in part).
         log.exception("automation batch of %s steps failed; running them one by one", len(rows))
         return _load([r.pk for r in rows])
     report.executed += executed
     report.skipped += skipped
-    done = {r.pk for r in batched}
-    return [r for r in rows if r.pk not in done]
+    return []
 
 
 def _step_of(execution: Execution, positions: dict[str, Position]) -> dict | None:

@@ -25,10 +25,10 @@ from django.utils import timezone
 from guanxi.accounts.models import User
 from guanxi.accounts.permissions import Perm, require_perm
 from guanxi.activity.models import ActivityEvent, Verb
-from guanxi.activity.services import activity_record
+from guanxi.activity.services import ACTIVITY_COLUMNS, activity_changes_json, activity_record
 from guanxi.core import clock
 from guanxi.core.events import Event, publish
-from guanxi.core.model_update import jsonable, model_update
+from guanxi.core.model_update import model_update
 from guanxi.core.names import company_name_key
 from guanxi.core.pinyin import pinyin_keys
 from guanxi.customers.models import Contact, Customer
@@ -144,8 +144,7 @@ class _Cells:
 
     @staticmethod
     def json(value: Any) -> str:
-        # json's C encoder with a fallback for dates: jsonable() walks every value in Python.
-        return json.dumps(value, ensure_ascii=False, default=jsonable)
+        return activity_changes_json(value)
 
 
 _CUSTOMER_COLUMNS = [
@@ -158,10 +157,6 @@ _CUSTOMER_COLUMNS = [
 _CONTACT_COLUMNS = [
     "created_at", "updated_at", "customer_id", "name", "title", "phone", "phone_alt", "email",
     "wechat", "birthday", "decision_role", "is_primary", "remarks",
-]  # fmt: skip
-_ACTIVITY_COLUMNS = [
-    "occurred_at", "actor_id", "verb", "source", "target_type", "target_id", "target_repr",
-    "customer_id", "changes", "summary",
 ]  # fmt: skip
 
 
@@ -275,7 +270,7 @@ def customers_create_many(
     rows_insert(Customer._meta.db_table, _CUSTOMER_COLUMNS, customers)
     rows_insert(Contact._meta.db_table, _CONTACT_COLUMNS, contacts)
     rows_insert(Customer.tags.through._meta.db_table, ["customer_id", "tag_id"], tag_pairs)
-    rows_insert(ActivityEvent._meta.db_table, _ACTIVITY_COLUMNS, activity)
+    rows_insert(ActivityEvent._meta.db_table, ACTIVITY_COLUMNS, activity)
     if publish_events:
         for pk in ids:
             publish(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, Lookup, Prefetch, Q, QuerySet, Value
+from django.db.models import Prefetch, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, StrIndex
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from guanxi.core.errors import NotFoundError
 from guanxi.core.phones import try_normalize_phone
 from guanxi.core.pinyin import search_key
 from guanxi.core.prepared import prepared_values, prepared_values_in
+from guanxi.core.sql_lists import pk_in
 from guanxi.customers.models import (
     Attachment,
     Contact,
@@ -161,33 +161,6 @@ def _name_contains(ids: QuerySet[Customer], term: str) -> QuerySet[Customer]:
     return ids.alias(at=StrIndex("name", Value(term))).filter(at__gt=0)
 
 
-class _InList(Lookup):
-    """`pk IN <ids>` with all ids in one parameter: an array on PostgreSQL (`= ANY(%s)`), a
-    JSON array on SQLite (`IN (SELECT value FROM json_each(%s))`). Thousands of ids bind and
-    plan several times faster than as many IN (%s, %s, …) placeholders, and SQLite allows at
-    most 32,766 of those."""
-
-    lookup_name = "in_list"
-    prepare_rhs = False
-
-    def get_prep_lookup(self) -> list[int]:
-        return self.rhs
-
-    def as_sql(self, compiler, connection) -> tuple[str, tuple]:
-        lhs, params = self.process_lhs(compiler, connection)
-        ids = [int(pk) for pk in self.rhs]
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*params, ids)
-        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - lhs is a column
-        return sql, (*params, json.dumps(ids))
-
-
-def _pk_in(ids: list[int]) -> Q | Lookup:
-    if connection.vendor in ("postgresql", "sqlite"):
-        return _InList(F("pk"), ids)
-    return Q(pk__in=ids)
-
-
 _fts_checked: dict[tuple[str, str], bool] = {}
 
 
@@ -210,7 +183,7 @@ def customer_list(*, user: User, filters: CustomerFilters | None = None) -> Quer
         # A list page runs the query twice (rows, capped count): fetch the matching ids once
         # when they are few, instead of repeating the name search in both.
         found = list(ids[: SEARCH_IDS_INLINE + 1])
-        qs = qs.filter(_pk_in(found) if len(found) <= SEARCH_IDS_INLINE else Q(pk__in=ids))
+        qs = qs.filter(pk_in(found) if len(found) <= SEARCH_IDS_INLINE else Q(pk__in=ids))
     if f.industry:
         qs = qs.filter(industry_id__in=f.industry)
     if f.province:

@@ -7,13 +7,18 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.activity.models import Source, Verb
-from guanxi.activity.services import activity_record_many, activity_row
+from guanxi.activity.models import ActivityEvent, Source, Verb
+from guanxi.activity.services import ACTIVITY_COLUMNS, activity_changes_json
+from guanxi.core import clock
 from guanxi.core.errors import ApplicationError
-from guanxi.followups.models import Task, TaskPriority, TaskSource
+from guanxi.core.sql_lists import model_columns, rows_source
+from guanxi.customers.bulk import rows_insert
+from guanxi.demo.bulk import RowWriter
+from guanxi.followups.models import Task, TaskPriority, TaskSource, TaskStatus
 from guanxi.followups.services import DEFAULT_REMIND_MINUTES
 
 
@@ -42,7 +47,6 @@ def tasks_create_many(*, tasks: Sequence[NewTask], event_source: str = Source.UI
                 errors={"title": [_("Give the task a title.")]},
             )
     keys = [t.idempotency_key for t in tasks if t.idempotency_key]
-    ids = dict(Task.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk"))
     from guanxi.messaging.models import UserMessagingPreference
 
     minutes = dict(
@@ -50,49 +54,75 @@ def tasks_create_many(*, tasks: Sequence[NewTask], event_source: str = Source.UI
             user_id__in={t.assignee_id for t in tasks}
         ).values_list("user_id", "task_reminder_minutes")
     )
-    rows: list[Task] = []
+    adapt = connection.ops.adapt_datetimefield_value
+    rows: dict[str | None, tuple] = {}
+    unkeyed: list[tuple] = []
     for task in tasks:
-        if task.idempotency_key and task.idempotency_key in ids:
-            continue
-        if task.idempotency_key:
-            ids[task.idempotency_key] = 0  # a repeat within the batch makes one task
+        if task.idempotency_key in rows:
+            continue  # a repeat within the batch makes one task
         remind = minutes.get(task.assignee_id, DEFAULT_REMIND_MINUTES)
-        rows.append(
-            Task(
-                title=task.title.strip()[:200], description=task.description,
-                customer_id=task.customer_id, assignee_id=task.assignee_id,
-                due_at=task.due_at, priority=task.priority, source=task.source,
-                idempotency_key=task.idempotency_key,
-                remind_at=task.due_at - dt.timedelta(minutes=remind) if remind is not None else None,
-            )
+        row = (
+            task.title.strip()[:200], task.description, task.customer_id, task.assignee_id,
+            adapt(task.due_at), int(task.priority), task.source, task.idempotency_key,
+            adapt(task.due_at - dt.timedelta(minutes=remind)) if remind is not None else None,
         )  # fmt: skip
-    try:
-        with transaction.atomic():
-            made = Task.objects.bulk_create(rows)
-    except IntegrityError:
-        # Another writer used one of the keys in between: one at a time, skipping those.
-        made = []
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:
-                row.pk = None
-                continue
-            made.append(row)
+        if task.idempotency_key:
+            rows[task.idempotency_key] = row
+        else:
+            unkeyed.append(row)
+    made = _insert([*rows.values(), *unkeyed])
+    now = clock.now()
+    stamp = RowWriter().timestamp(now.astimezone(dt.UTC))
+    given: dict[str | None, NewTask] = {}
+    for task in tasks:
+        given.setdefault(task.idempotency_key, task)  # the first of repeats, as inserted
+    plain = iter([task for task in tasks if not task.idempotency_key])
+    audit = []
+    for pk, key in made:
+        # Unkeyed rows never conflict, so they come back all, in the order they went in.
+        task = given[key] if key else next(plain)
+        title = task.title.strip()[:200]
+        changes = {"title": [None, title], "due_at": [None, task.due_at],
+                   "assignee": [None, task.assignee_id]}  # fmt: skip
+        audit.append((stamp, None, Verb.CREATED, event_source, "followups.task", pk, title,
+                      task.customer_id, activity_changes_json(changes), ""))  # fmt: skip
+    rows_insert(ActivityEvent._meta.db_table, ACTIVITY_COLUMNS, audit)
+    ids = {key: pk for pk, key in made if key}
+    missing = [key for key in keys if key not in ids]  # made earlier (or by another writer)
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
         ids.update(
-            Task.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk")
+            Task.objects.filter(idempotency_key__in=chunk).values_list("idempotency_key", "pk")
         )
-    activity_record_many(
-        [
-            activity_row(
-                actor=None, verb=Verb.CREATED, target=row, customer_id=row.customer_id,
-                source=event_source,
-                changes={"title": [None, row.title], "due_at": [None, row.due_at],
-                         "assignee": [None, row.assignee_id]},
-            )
-            for row in made
-        ]
-    )  # fmt: skip
-    ids.update({row.idempotency_key: row.pk for row in made if row.idempotency_key})
     return ids
+
+
+_FIELDS = ["title", "description", "customer", "assignee", "due_at", "priority", "source",
+           "idempotency_key", "remind_at"]  # fmt: skip
+
+
+def _insert(rows: list[tuple]) -> list[tuple]:
+    """Insert the rows (values of _FIELDS) in statements of 500 (a key taken already, or by
+    another writer meanwhile, makes nothing); returns (id, key) of each task made, in the
+    order of `rows`."""
+    if not rows:
+        return []
+    columns = model_columns(Task, _FIELDS)
+    names = [name for name, _type in columns]
+    table = Task._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())  # as auto_now
+    made: list[tuple] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            source, params = rows_source(columns=columns, rows=rows[start : start + 500])
+            cursor.execute(
+                # Table and column names come from model metadata; values are parameters.
+                f"INSERT INTO {table} ({', '.join(names)}, status, created_at, updated_at) "  # noqa: S608
+                f"SELECT {', '.join(f'v.{n}' for n in names)}, %s, %s, %s FROM {source} "
+                # WHERE true: SQLite would read ON as the start of a join condition.
+                "WHERE true ON CONFLICT (idempotency_key) DO NOTHING "
+                "RETURNING id, idempotency_key",
+                [TaskStatus.OPEN, stamp, stamp, *params],
+            )
+            made += cursor.fetchall()
+    return made

@@ -14,6 +14,7 @@ from guanxi.accounts.models import User
 from guanxi.activity.models import Verb
 from guanxi.activity.services import activity_record
 from guanxi.core import clock
+from guanxi.core.sql_lists import model_columns, rows_source
 from guanxi.customers.bulk import rows_insert
 from guanxi.demo.bulk import RowWriter
 from guanxi.messaging.models import CalendarFeed, Notification
@@ -122,19 +123,22 @@ def notifications_create_keyed(*, notifications: Sequence[NewNotification]) -> d
         return {}
     stamp = connection.ops.adapt_datetimefield_value(clock.now())
     table = connection.ops.quote_name(Notification._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    one = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    names = _COLUMNS[:-1]  # created_at: the one stamp, a parameter of its own
+    columns = model_columns(Notification, names)
     fresh = list(first.values())
     ids: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(fresh), _KEYS_PER_QUERY):
             chunk = fresh[start : start + _KEYS_PER_QUERY]
-            params = [value for n in chunk for value in _row(n, stamp)]
+            source, params = rows_source(columns=columns, rows=[_row(n, stamp)[:-1] for n in chunk])
+            listed = ", ".join(f"v.{name}" for name in names)
             cursor.execute(
-                # Table and column names come from model metadata.
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
+                # Table and column names come from model metadata; values are parameters.
+                f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "  # noqa: S608
+                # WHERE true: SQLite would read ON as the start of a join condition.
+                f"SELECT {listed}, %s FROM {source} WHERE true "
                 "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, id",
-                params,
+                [stamp, *params],
             )
             ids.update(cursor.fetchall())
     ids.update(_ids_by_key({key for key in first if key not in ids}))  # made earlier

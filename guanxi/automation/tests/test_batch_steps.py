@@ -160,6 +160,44 @@ def test_tasks_create_many_keeps_keys_once_and_returns_every_keyed_id():
     assert ActivityEvent.objects.filter(target_type="followups.task").count() == 2
 
 
+def test_tasks_create_many_writes_what_task_create_writes():
+    """Tasks and audit rows of the bulk path are those of the one-task path, key or not."""
+    from guanxi.followups.services import task_create
+
+    owner = UserFactory()
+    UserMessagingPreference.objects.create(user=owner, task_reminder_minutes=45)
+    customer = CustomerFactory(owner=owner)
+    due = T0 + dt.timedelta(days=2, hours=3)
+    with clock.frozen_at(T0):
+        single = task_create(
+            actor=None, title="电话回访 “A”", assignee=owner, due_at=due, customer=customer,
+            source=TaskSource.AUTOMATION,
+        )  # fmt: skip
+        ids = tasks_create_many(
+            tasks=[
+                NewTask(title="电话回访 “A”", assignee_id=owner.pk, due_at=due,
+                        customer_id=customer.pk, source=TaskSource.AUTOMATION,
+                        idempotency_key="k"),
+                NewTask(title=" 无键 ", assignee_id=owner.pk, due_at=due, priority=3),
+            ]
+        )  # fmt: skip
+    keyed = Task.objects.get(pk=ids["k"])
+    plain = Task.objects.get(title="无键")
+    fields = ["title", "customer_id", "assignee_id", "due_at", "remind_at", "status", "source",
+              "priority"]  # fmt: skip
+    assert [getattr(keyed, f) for f in fields] == [getattr(single, f) for f in fields]
+    assert keyed.remind_at == due - dt.timedelta(minutes=45)
+    assert (plain.priority, plain.remind_at, plain.customer_id) == (3, keyed.remind_at, None)
+    audits = {
+        a.target_id: a
+        for a in ActivityEvent.objects.filter(target_type="followups.task", verb="created")
+    }
+    assert audits[keyed.pk].changes == audits[single.pk].changes
+    assert audits[keyed.pk].target_repr == "电话回访 “A”"
+    assert audits[keyed.pk].occurred_at == T0
+    assert audits[plain.pk].changes["title"] == [None, "无键"]
+
+
 def test_tasks_create_many_refuses_an_empty_title_and_writes_nothing():
     from guanxi.core.errors import ApplicationError
 
@@ -172,3 +210,27 @@ def test_tasks_create_many_refuses_an_empty_title_and_writes_nothing():
             ]
         )
     assert not Task.objects.exists()
+
+
+def test_a_batch_reads_the_same_number_of_times_whatever_its_size():
+    """Customers, owners, teams and leaders are read once per batch, not once per row (the
+    batch path reads customers in part: a column it forgot would cost a query per row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    leader = UserFactory()
+    supervised = {**NOTICE, "to": "supervisor"}
+
+    def queries_for(count: int) -> int:
+        customers = [CustomerFactory(owner=UserFactory()) for _ in range(count)]
+        for customer in customers:
+            customer.owner.team.leader = leader
+            customer.owner.team.save(update_fields=["leader"])
+        _journeys([NOTICE, supervised, TASK], customers)
+        with CaptureQueriesContext(connection) as captured:
+            report = _run()
+        assert report.executed == 3 * count
+        return len(captured.captured_queries)
+
+    assert queries_for(2) == queries_for(9)
+    assert Notification.objects.filter(kind="automation", user=leader).count() == 11
