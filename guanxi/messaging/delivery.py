@@ -5,6 +5,8 @@ Exactly-once, including a worker killed at the worst moment:
    holding a lease loses nothing: once the lease expires the rows are claimable again.
 2. Right before a message is handed over, its row is marked `sending` and committed — in the
    same transaction that records the previous message's outcome, so it costs no extra commit.
+   A channel may prepare the handover meanwhile (SMTP: the envelope up to DATA), but hands
+   the message over only after that commit.
 3. After the handover the outcome is recorded (sent / retry later / failed).
 A row found in `sending` with an expired lease was being handed over when its worker died:
 the server may or may not have it. It is not sent again (that could deliver it twice); it
@@ -14,7 +16,10 @@ fails with that reason, and a person can send it again after checking (message_r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -110,13 +115,17 @@ def send_batch(*, channel: Channel, messages: list[Message]) -> Report:
     report = Report()
     settings_row = pacing.current_settings()
     channel.open()
+    # A channel that can start a handover without delivering (SMTP's envelope) does so in
+    # this thread while the database commits the in-flight mark (channels.base.Channel).
+    helper = ThreadPoolExecutor(max_workers=1) if hasattr(channel, "prepare") else None
     try:
         previous: tuple[Message, Outcome] | None = None
         for message in messages:
             if previous is not None and previous[1].kind == OutcomeKind.SENT:
                 # The common case in one statement (atomic on its own): previous sent,
                 # this one in flight.
-                _sent_then_sending(previous, message.pk)
+                _while_preparing(helper, channel, message, partial(_sent_then_sending,
+                                                                   previous, message.pk))  # fmt: skip
                 report.sent += 1
             else:
                 with transaction.atomic():
@@ -129,8 +138,29 @@ def send_batch(*, channel: Channel, messages: list[Message]) -> Report:
             with transaction.atomic():
                 _record(*previous, report=report, max_attempts=settings_row.max_attempts)
     finally:
+        if helper is not None:
+            helper.shutdown()
         channel.close()
     return report
+
+
+def _while_preparing(
+    helper: ThreadPoolExecutor | None, channel: Channel, message: Message, mark: Callable[[], None]
+) -> None:
+    """Run `mark` (the commit that puts `message` in flight) while the channel prepares its
+    handover. The message itself goes only in channel.send(), after `mark` committed, so a
+    worker that dies here has delivered nothing."""
+    if helper is None:
+        mark()
+        return
+    preparing = helper.submit(channel.prepare, message)  # type: ignore[attr-defined]
+    try:
+        mark()
+    except BaseException:
+        preparing.result()
+        channel.cancel()  # type: ignore[attr-defined]
+        raise
+    preparing.result()
 
 
 # The two statements every message runs, as plain SQL: through the ORM they cost more than

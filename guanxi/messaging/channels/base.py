@@ -34,6 +34,11 @@ class Outcome:
 
 
 class Channel(Protocol):
+    """What the delivery loop hands messages to. A channel may also have
+    `prepare(message)`, which starts a handover without delivering anything (it never
+    raises; `send` returns what went wrong), and `cancel()`, which abandons a prepared one:
+    the loop then prepares a message while the database commits its in-flight mark."""
+
     name: str  # which implementation: file, smtp, http …
     kind: str  # which MessageChannel it carries: email or sms
 

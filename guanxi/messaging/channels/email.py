@@ -11,8 +11,10 @@ import contextlib
 import email
 import email.policy
 import functools
+import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
@@ -27,6 +29,9 @@ from guanxi.messaging.channels.base import Outcome
 
 if TYPE_CHECKING:
     from guanxi.messaging.models import Message
+
+
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
 def _header(value: str) -> str:
@@ -124,7 +129,13 @@ class FileEmail:
 
 
 class SmtpEmail:
-    """One connection for the batch, opened lazily and reopened after a transient error."""
+    """One connection for the batch, opened lazily and reopened after a transient error.
+
+    A message goes out in two steps: `prepare` (the envelope: MAIL, RCPT and DATA up to the
+    server's 354, and the message's bytes) and `send` (the content and the final dot, which
+    is when the server takes the message). Nothing is delivered by `prepare`, so the
+    delivery loop runs it in a thread while the database commits the message's in-flight
+    mark: the three round trips overlap the commit instead of following it."""
 
     name = "smtp"
     kind = "email"
@@ -132,6 +143,8 @@ class SmtpEmail:
     def __init__(self, url: str) -> None:
         self.options = mailer_from_url(url)["OPTIONS"]
         self.connection: smtplib.SMTP | None = None
+        # (message id, the envelope's outcome — None when the server said go on —, bytes)
+        self._prepared: tuple[int, Outcome | None, bytes] | None = None
 
     def open(self) -> None:
         pass  # connect on the first message: an empty batch opens nothing
@@ -150,28 +163,83 @@ class SmtpEmail:
             connection.login(o["username"], o["password"])
         return connection
 
-    def send(self, message: Message) -> Outcome:
+    def prepare(self, message: Message) -> None:
+        """Open the server's transaction for `message`, up to where the content goes. Never
+        raises: what went wrong is `send`'s outcome."""
+        self._prepared = None
         data = mime_bytes(message)
-        try:
-            if self.connection is None:
-                self.connection = self._connect()
-            refused = self.connection.sendmail(_envelope_from(), [message.recipient], data)
-        except smtplib.SMTPRecipientsRefused as error:
-            code, text = next(iter(error.recipients.values()))
+        self._prepared = (message.pk, self._guarded(lambda: self._envelope(message)), data)
+
+    def cancel(self) -> None:
+        """Give up a prepared message (its in-flight mark did not commit). After DATA the
+        server reads everything as content, so the connection is closed: a transaction
+        without its final dot is discarded."""
+        if self._prepared is not None:
+            self._prepared = None
+            self._drop()
+
+    def send(self, message: Message) -> Outcome:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared[0] == message.pk:
+            refused, data = prepared[1], prepared[2]
+        else:
+            data = mime_bytes(message)
+            refused = self._guarded(lambda: self._envelope(message))
+        if refused is not None:
+            return refused
+        return self._guarded(lambda: self._content(data)) or Outcome.sent(
+            provider_id=tokens.message_id(message.token)
+        )
+
+    def _envelope(self, message: Message) -> Outcome | None:
+        if self.connection is None:
+            self.connection = self._connect()
+        connection = self.connection
+        connection.ehlo_or_helo_if_needed()
+        for command, accepted in (
+            (lambda: connection.mail(_envelope_from()), (250,)),
+            (lambda: connection.rcpt(message.recipient), (250, 251)),
+            (lambda: connection.docmd("data"), (354,)),
+        ):
+            code, text = command()
+            if code not in accepted:
+                self._reset(code)
+                return _by_code(code, text)
+        return None
+
+    def _content(self, data: bytes) -> Outcome | None:
+        assert self.connection is not None
+        # RFC 5321 4.5.2: a line that starts with a dot gets a second one.
+        data = _LEADING_DOT.sub(b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        self.connection.send(data + b".\r\n")
+        code, text = self.connection.getreply()
+        if code != 250:
+            self._drop_if_unusable(code)
             return _by_code(code, text)
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-            self._drop_if_unusable(error.smtp_code)
-            return _by_code(error.smtp_code, error.smtp_error)
+        return None
+
+    def _guarded(self, step: Callable[[], Outcome | None]) -> Outcome | None:
+        try:
+            return step()
         except smtplib.SMTPAuthenticationError as error:
             self._drop()
             return Outcome.retry(f"SMTP login refused: {error.smtp_code} {_text(error.smtp_error)}")
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             self._drop()
             return Outcome.retry(f"SMTP: {error.__class__.__name__}: {error}")
-        if refused:
-            code, text = next(iter(refused.values()))
-            return _by_code(code, text)
-        return Outcome.sent(provider_id=tokens.message_id(message.token))
+
+    def _reset(self, code: int) -> None:
+        """After a refusal in the envelope: a server that is going away is left, else the
+        transaction is reset for the next message (as smtplib.sendmail does)."""
+        if code in (421, 451) or self.connection is None:
+            self._drop()
+            return
+        try:
+            self.connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
 
     def _drop_if_unusable(self, code: int) -> None:
         if code in (421, 451):

@@ -276,3 +276,69 @@ def test_rate_limit_paces_the_worker(smtp):
         )
     assert deliver_due().sent == 2
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 1
+
+
+def _queued(addresses: list[str]) -> list[Message]:
+    t = email_template(category=Category.TRANSACTIONAL)
+    messages = []
+    for address in addresses:
+        customer = CustomerFactory()
+        ContactFactory(customer=customer, email=address)
+        messages.append(message_queue(actor=None, channel="email", customer=customer, template=t))
+    return messages
+
+
+def test_a_batch_prepares_each_envelope_while_the_previous_outcome_commits(smtp):
+    """After the first message, each envelope is opened while the database commits; a
+    refusal there fails that message only, and every other one arrives once."""
+    smtp.handler.refuse["gone@example.com"] = "550 5.1.1 no such user"
+    addresses = ["a@example.com", "b@example.com", "gone@example.com", "c@example.com"]
+    messages = _queued(addresses)
+
+    report = deliver_due()
+
+    assert (report.sent, report.failed) == (3, 1)
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == [
+        "a@example.com", "b@example.com", "c@example.com"
+    ]  # fmt: skip
+    by_address = {m.recipient: m for m in Message.objects.filter(pk__in=[m.pk for m in messages])}
+    assert by_address["gone@example.com"].status == MessageStatus.FAILED
+    assert "no such user" in by_address["gone@example.com"].reason
+    assert {by_address[a].status for a in addresses if a != "gone@example.com"} == {
+        MessageStatus.SENT
+    }
+
+
+def test_a_prepared_message_is_not_delivered_when_its_in_flight_mark_fails(smtp, monkeypatch):
+    from guanxi.messaging import delivery
+
+    messages = _queued(["a@example.com", "b@example.com"])
+    real = delivery._sent_then_sending
+
+    def broken(previous, pk):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(delivery, "_sent_then_sending", broken)
+    with pytest.raises(RuntimeError):
+        deliver_due()
+    # The first went; the second's envelope was open, but without its mark nothing followed.
+    assert [r.rcpt_tos for r in smtp.received] == [["a@example.com"]]
+
+    monkeypatch.setattr(delivery, "_sent_then_sending", real)
+    later = NOON + delivery.LEASE + dt.timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    deliver_due()
+    second = Message.objects.get(pk=messages[1].pk)
+    assert second.status == MessageStatus.SENT
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == ["a@example.com", "b@example.com"]
+
+
+def test_lines_starting_with_a_dot_arrive_as_written(smtp, monkeypatch):
+    from guanxi.messaging.channels import email as email_channel
+
+    raw = b"Subject: dots\r\n\r\n.one dot\r\n..two dots\r\nplain\r\n."
+    monkeypatch.setattr(email_channel, "mime_bytes", lambda message: raw)
+    _queued(["a@example.com", "b@example.com"])
+
+    assert deliver_due().sent == 2
+    assert [r.data for r in smtp.received] == [raw + b"\r\n"] * 2
