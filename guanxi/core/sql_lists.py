@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Lookup, Model, Q
 
 
@@ -92,3 +92,40 @@ def rows_source(
     renamed = ", ".join(f"column{i + 1} AS {name}" for i, (name, _t) in enumerate(columns))
     sql = f"(SELECT {renamed} FROM (VALUES {', '.join([one] * len(rows))})) AS v"  # noqa: S608
     return sql, [value for row in rows for value in row]
+
+
+def insert_rows(
+    *,
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    constants: dict[str, object] | None = None,
+    conflict: str,
+    returning: Sequence[str],
+    per: int = 500,
+) -> list[tuple]:
+    """INSERT rows (values of `fields`, plus `constants`, one value for every row) in
+    statements of `per`; a row whose `conflict` column value is taken makes nothing. Returns
+    the `returning` columns of each row made, in the order of `rows`. Runs in its own
+    savepoint."""
+    columns = model_columns(model, fields)
+    fixed = [
+        (model._meta.get_field(name).column, value) for name, value in (constants or {}).items()
+    ]
+    names = [name for name, _type in columns] + [column for column, _value in fixed]
+    selected = [f"v.{name}" for name, _type in columns] + ["%s"] * len(fixed)
+    table = connection.ops.quote_name(model._meta.db_table)
+    made: list[tuple] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), per):
+            source, params = rows_source(columns=columns, rows=rows[start : start + per])
+            cursor.execute(
+                # Table and column names come from model metadata; values are parameters.
+                f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608
+                # WHERE true: SQLite would read ON as the start of a join condition.
+                f"SELECT {', '.join(selected)} FROM {source} WHERE true "
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {', '.join(returning)}",
+                [*(value for _column, value in fixed), *params],
+            )
+            made += cursor.fetchall()
+    return made

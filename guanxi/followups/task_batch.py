@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,7 @@ from guanxi.activity.models import ActivityEvent, Source, Verb
 from guanxi.activity.services import ACTIVITY_COLUMNS, activity_changes_json
 from guanxi.core import clock
 from guanxi.core.errors import ApplicationError
-from guanxi.core.sql_lists import model_columns, rows_source
+from guanxi.core.sql_lists import insert_rows
 from guanxi.customers.bulk import rows_insert
 from guanxi.demo.bulk import RowWriter
 from guanxi.followups.models import Task, TaskPriority, TaskSource, TaskStatus
@@ -102,27 +102,16 @@ _FIELDS = ["title", "description", "customer", "assignee", "due_at", "priority",
 
 
 def _insert(rows: list[tuple]) -> list[tuple]:
-    """Insert the rows (values of _FIELDS) in statements of 500 (a key taken already, or by
-    another writer meanwhile, makes nothing); returns (id, key) of each task made, in the
-    order of `rows`."""
+    """Insert the rows (values of _FIELDS); a key taken already, or by another writer
+    meanwhile, makes nothing. Returns (id, key) of each task made, in the order of `rows`."""
     if not rows:
         return []
-    columns = model_columns(Task, _FIELDS)
-    names = [name for name, _type in columns]
-    table = Task._meta.db_table
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())  # as auto_now
-    made: list[tuple] = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            source, params = rows_source(columns=columns, rows=rows[start : start + 500])
-            cursor.execute(
-                # Table and column names come from model metadata; values are parameters.
-                f"INSERT INTO {table} ({', '.join(names)}, status, created_at, updated_at) "  # noqa: S608
-                f"SELECT {', '.join(f'v.{n}' for n in names)}, %s, %s, %s FROM {source} "
-                # WHERE true: SQLite would read ON as the start of a join condition.
-                "WHERE true ON CONFLICT (idempotency_key) DO NOTHING "
-                "RETURNING id, idempotency_key",
-                [TaskStatus.OPEN, stamp, stamp, *params],
-            )
-            made += cursor.fetchall()
-    return made
+    return insert_rows(
+        model=Task,
+        fields=_FIELDS,
+        rows=rows,
+        constants={"status": TaskStatus.OPEN, "created_at": stamp, "updated_at": stamp},
+        conflict="idempotency_key",
+        returning=["id", "idempotency_key"],
+    )

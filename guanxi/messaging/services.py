@@ -14,7 +14,7 @@ from guanxi.accounts.models import User
 from guanxi.activity.models import Verb
 from guanxi.activity.services import activity_record
 from guanxi.core import clock
-from guanxi.core.sql_lists import model_columns, rows_source
+from guanxi.core.sql_lists import insert_rows
 from guanxi.customers.bulk import rows_insert
 from guanxi.demo.bulk import RowWriter
 from guanxi.messaging.models import CalendarFeed, Notification
@@ -122,25 +122,16 @@ def notifications_create_keyed(*, notifications: Sequence[NewNotification]) -> d
     if not first:
         return {}
     stamp = connection.ops.adapt_datetimefield_value(clock.now())
-    table = connection.ops.quote_name(Notification._meta.db_table)
-    names = _COLUMNS[:-1]  # created_at: the one stamp, a parameter of its own
-    columns = model_columns(Notification, names)
-    fresh = list(first.values())
-    ids: dict[str, int] = {}
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(fresh), _KEYS_PER_QUERY):
-            chunk = fresh[start : start + _KEYS_PER_QUERY]
-            source, params = rows_source(columns=columns, rows=[_row(n, stamp)[:-1] for n in chunk])
-            listed = ", ".join(f"v.{name}" for name in names)
-            cursor.execute(
-                # Table and column names come from model metadata; values are parameters.
-                f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "  # noqa: S608
-                # WHERE true: SQLite would read ON as the start of a join condition.
-                f"SELECT {listed}, %s FROM {source} WHERE true "
-                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, id",
-                [stamp, *params],
-            )
-            ids.update(cursor.fetchall())
+    made = insert_rows(
+        model=Notification,
+        fields=_COLUMNS[:-1],  # created_at: the one stamp, a constant
+        rows=[_row(n, stamp)[:-1] for n in first.values()],
+        constants={"created_at": stamp},
+        conflict="dedupe_key",
+        returning=["dedupe_key", "id"],
+        per=_KEYS_PER_QUERY,
+    )
+    ids: dict[str, int] = dict(made)
     ids.update(_ids_by_key({key for key in first if key not in ids}))  # made earlier
     return ids
 

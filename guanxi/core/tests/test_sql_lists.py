@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from guanxi.core.sql_lists import array_literal, pk_in, rows_source
 from guanxi.customers.models import Customer
@@ -45,3 +46,25 @@ def test_pk_in_matches_the_listed_rows_only():
     found = set(Customer.objects.filter(pk_in(wanted)).values_list("pk", flat=True))
     assert found == {customers[0].pk, customers[3].pk}
     assert not Customer.objects.filter(pk_in([])).exists()
+
+
+def test_insert_rows_skips_taken_keys_and_returns_the_rest_in_order():
+    from guanxi.accounts.tests.factories import UserFactory
+    from guanxi.core.sql_lists import insert_rows
+    from guanxi.messaging.models import Notification
+
+    user = UserFactory()
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+
+    def insert(keys: list[str]) -> list[tuple]:
+        return insert_rows(
+            model=Notification, fields=["user", "kind", "title", "dedupe_key"],
+            rows=[(user.pk, "test", f"标题 {k}", k) for k in keys],
+            constants={"created_at": stamp, "body": "", "url": ""}, conflict="dedupe_key",
+            returning=["dedupe_key"], per=2,
+        )  # fmt: skip
+
+    assert insert(["a", "b"]) == [("a",), ("b",)]
+    assert insert(["b", "c", "a", "d", "e"]) == [("c",), ("d",), ("e",)]
+    titles = dict(Notification.objects.values_list("dedupe_key", "title"))
+    assert titles == {k: f"标题 {k}" for k in "abcde"}
