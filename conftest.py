@@ -12,6 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# No timing thresholds in tests (speed is the benchmarks' job): Hypothesis's default 200 ms
+# per example failed property tests on a loaded two-core machine.
+hypothesis_settings.register_profile("guanxi", deadline=None)
+hypothesis_settings.load_profile("guanxi")
 
 CHROMIUM = Path("/usr/bin/chromium")
 
