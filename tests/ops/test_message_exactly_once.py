@@ -91,6 +91,9 @@ def test_a_worker_killed_after_handing_over_never_causes_a_second_send(tmp_path,
     while worker["proc"].poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert worker["proc"].returncode == -signal.SIGKILL
+    # The server takes the message after the kill, in its own thread: wait for that.
+    while not sink.received and time.monotonic() < deadline:
+        time.sleep(0.05)
 
     first = Message.objects.get(pk=messages[0].pk)
     assert first.status == MessageStatus.SENDING  # in flight when the worker died
